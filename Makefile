@@ -1,0 +1,46 @@
+# Makefile: builds the kernels, the test unikernels and the monitor.
+#
+#   make            everything: monitor, ukvm and virtio unikernels
+#   make ukvm       build/ukvm/NAME.ukvm for every test unikernel
+#   make virtio     build/virtio/NAME.virtio for every test unikernel
+#   make monitor    build/bin/ukvm (the Swift monitor, release build)
+#   make test       the whole test suite (swift test)
+#
+# Out of tree: everything goes to $(BUILD). The top-level file only sets the
+# toolchain and includes one fragment per part of the tree.
+
+TOPDIR := $(CURDIR)
+BUILD ?= build
+V ?= 0
+ifeq ($(V),0)
+Q := @
+endif
+
+# The kernel is built by the host gcc as a freestanding compiler.
+CC := gcc
+HOSTCC := cc
+PYTHON ?= python3
+
+# Test unikernels: kernel/tests/NAME/NAME.c (+ optional manifest.json).
+TESTS := hello time exception abort fpu globals quiet spin hcbench
+
+.PHONY: all ukvm virtio monitor test clean
+all: monitor ukvm virtio
+
+include kernel/common/Makefile.inc
+include kernel/ukvm/Makefile.inc
+-include kernel/virtio/Makefile.inc
+
+# The Swift monitor. Statically linked Swift runtime: start-up does not pay
+# for loading libswiftCore and friends through the dynamic linker.
+SWIFT_FLAGS := -c release --static-swift-stdlib
+monitor:
+	$(Q)swift build $(SWIFT_FLAGS) --product ukvm
+	$(Q)mkdir -p $(BUILD)/bin
+	$(Q)cp "$$(swift build $(SWIFT_FLAGS) --show-bin-path)/ukvm" $(BUILD)/bin/ukvm
+
+test:
+	$(Q)scripts/test
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,49 @@
+/*
+ * abort.c: exit, abort, assertions and panics.
+ *
+ * The fatal paths deliberately avoid printf(): they may run on a broken
+ * stack or from a trap handler, so they only concatenate constant strings.
+ */
+
+#include "kernel.h"
+
+static void puts_str(const char *s)
+{
+    platform_puts(s, strlen(s));
+}
+
+void solo5_exit(int status)
+{
+    log(LOG_INFO, "solo5_exit(%d) called\n", status);
+    platform_exit(status, NULL);
+}
+
+void solo5_abort(void)
+{
+    log(LOG_ERROR, "solo5_abort() called\n");
+    platform_exit(SOLO5_EXIT_ABORT, NULL);
+}
+
+void _abort(const char *file, const char *line, const char *msg)
+{
+    puts_str("Solo5: ABORT: ");
+    puts_str(file);
+    puts_str(":");
+    puts_str(line);
+    puts_str(": ");
+    puts_str(msg);
+    puts_str("\n");
+    platform_exit(SOLO5_EXIT_ABORT, NULL);
+}
+
+void _assert_fail(const char *file, const char *line, const char *expr)
+{
+    puts_str("Solo5: ABORT: ");
+    puts_str(file);
+    puts_str(":");
+    puts_str(line);
+    puts_str(": Assertion `");
+    puts_str(expr);
+    puts_str("' failed\n");
+    platform_exit(SOLO5_EXIT_ABORT, NULL);
+}

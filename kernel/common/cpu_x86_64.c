@@ -1,0 +1,184 @@
+/*
+ * cpu_x86_64.c: descriptor tables (GDT, TSS, IDT) and fatal traps.
+ *
+ * Layout of our GDT matches the monitor's for CPL3 images (ukvm_abi.h), so
+ * the same selectors are valid whichever side built the table.
+ */
+
+#include "kernel.h"
+
+/* What the trap stubs (cpu_trap.S) push, from the lowest address up. */
+struct trap_frame {
+    uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+    uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+    uint64_t vector, error_code;
+    uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
+};
+
+struct tss {
+    uint32_t reserved0;
+    uint64_t rsp[3];
+    uint64_t reserved1;
+    uint64_t ist[7];
+    uint64_t reserved2;
+    uint16_t reserved3;
+    uint16_t iomap_base;
+} __attribute__((packed));
+_Static_assert(sizeof(struct tss) == 104, "TSS size");
+
+struct gate {
+    uint16_t offset_lo;
+    uint16_t selector;
+    uint8_t ist;
+    uint8_t type_attr;
+    uint16_t offset_mid;
+    uint32_t offset_hi;
+    uint32_t reserved;
+};
+_Static_assert(sizeof(struct gate) == 16, "IDT gate size");
+
+struct dtr {
+    uint16_t limit;
+    uint64_t base;
+} __attribute__((packed));
+
+#define GATE_INTERRUPT_DPL0 0x8e /* present, DPL 0, 64-bit interrupt gate */
+#define NUM_TRAPS 32
+
+/* The stubs, one per exception vector, in cpu_trap.S. */
+extern void (*const cpu_trap_stubs[NUM_TRAPS])(void);
+
+static const char *const trap_names[NUM_TRAPS] = {
+    "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
+    "#DF", "#MF", "#TS", "#NP", "#SS", "#GP", "#PF", "#15",
+    "#MF", "#AC", "#MC", "#XM", "#VE", "#CP", "#22", "#23",
+    "#24", "#25", "#26", "#27", "#HV", "#VC", "#SX", "#31",
+};
+
+static uint64_t gdt[UKVM_GDT_ENTRIES] __attribute__((aligned(16)));
+static struct tss tss __attribute__((aligned(16)));
+/* Global: the ukvm CPL3 note names it, so the monitor can load IDTR. */
+struct gate cpu_idt[256] __attribute__((aligned(16)));
+/* A stack of its own for traps at CPL 0 (IST1), so an overflowing kernel
+ * stack still gets a report instead of a triple fault. */
+static uint8_t trap_stack[8192] __attribute__((aligned(16)));
+
+static void set_gate(struct gate *g, uint64_t handler, uint8_t ist)
+{
+    g->offset_lo = handler & 0xffff;
+    g->selector = UKVM_GDT_KERNEL_CODE;
+    g->ist = ist;
+    g->type_attr = GATE_INTERRUPT_DPL0;
+    g->offset_mid = (handler >> 16) & 0xffff;
+    g->offset_hi = handler >> 32;
+    g->reserved = 0;
+}
+
+static void fill_idt(struct gate *table, uint8_t ist)
+{
+    for (unsigned v = 0; v < NUM_TRAPS; v++)
+        set_gate(&table[v], (uint64_t)cpu_trap_stubs[v], ist);
+}
+
+/* Without IST: the monitor's TSS for CPL3 images has RSP0 only. */
+void cpu_fill_idt(void)
+{
+    fill_idt(cpu_idt, 0);
+}
+
+void cpu_idt_set_gate(unsigned vector, void (*handler)(void))
+{
+    assert(vector < 256);
+    set_gate(&cpu_idt[vector], (uint64_t)handler, 0);
+}
+
+static void build_gdt(void)
+{
+    /* Flat segments, accessed bit preset so the CPU never writes them. */
+    gdt[UKVM_GDT_KERNEL_CODE / 8] = 0x00af9b000000ffffULL;
+    gdt[UKVM_GDT_KERNEL_DATA / 8] = 0x00cf93000000ffffULL;
+    gdt[UKVM_GDT_USER_CODE / 8] = 0x00affb000000ffffULL;
+    gdt[UKVM_GDT_USER_DATA / 8] = 0x00cff3000000ffffULL;
+
+    uint64_t base = (uint64_t)&tss, limit = sizeof tss - 1;
+    gdt[UKVM_GDT_TSS / 8] = (limit & 0xffff) | ((base & 0xffffff) << 16) |
+        (0x89ULL << 40) /* present, available 64-bit TSS */ |
+        (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
+    gdt[UKVM_GDT_TSS / 8 + 1] = base >> 32;
+}
+
+void cpu_init(void)
+{
+    build_gdt();
+    tss.ist[0] = (uint64_t)(trap_stack + sizeof trap_stack);
+    tss.iomap_base = sizeof tss;
+    fill_idt(cpu_idt, 1);
+
+    struct dtr gdtr = { sizeof gdt - 1, (uint64_t)gdt };
+    struct dtr idtr = { sizeof cpu_idt - 1, (uint64_t)cpu_idt };
+    __asm__ __volatile__(
+        "lgdt %0\n\t"
+        "lidt %1\n\t"
+        /* Reload CS through a far return, then the data segments. */
+        "pushq %2\n\t"
+        "leaq 1f(%%rip), %%rax\n\t"
+        "pushq %%rax\n\t"
+        "lretq\n"
+        "1:\n\t"
+        "movl %3, %%eax\n\t"
+        "movl %%eax, %%ds\n\t"
+        "movl %%eax, %%es\n\t"
+        "movl %%eax, %%ss\n\t"
+        "movl %%eax, %%fs\n\t"
+        "movl %%eax, %%gs\n\t"
+        "ltr %w4\n\t"
+        :
+        : "m"(gdtr), "m"(idtr), "i"(UKVM_GDT_KERNEL_CODE),
+          "i"(UKVM_GDT_KERNEL_DATA), "r"((uint16_t)UKVM_GDT_TSS)
+        : "rax", "memory");
+}
+
+static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+    __asm__ __volatile__("cpuid"
+            : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+            : "a"(leaf), "c"(sub));
+}
+
+solo5_result_t cpu_set_fs_base(uint64_t base)
+{
+    if (cpu_cpl() == 0) {
+        __asm__ __volatile__("wrmsr" : : "c"(0xc0000100U),
+                "a"((uint32_t)base), "d"((uint32_t)(base >> 32)));
+        return SOLO5_R_OK;
+    }
+    /* Ring 3: WRFSBASE, which our monitor enables when the CPU has it. */
+    uint32_t r[4];
+    cpuid(0, 0, r);
+    if (r[0] < 7)
+        return SOLO5_R_EUNSPEC;
+    cpuid(7, 0, r);
+    if (!(r[1] & 1))
+        return SOLO5_R_EUNSPEC;
+    __asm__ __volatile__("wrfsbase %0" : : "r"(base));
+    return SOLO5_R_OK;
+}
+
+/*
+ * Runs in ring 0, possibly emulated: short, no printf of floating point,
+ * no SSE (this file is built with -mgeneral-regs-only).
+ */
+void cpu_trap(struct trap_frame *tf)
+{
+    const char *name = tf->vector < NUM_TRAPS ? trap_names[tf->vector] : "?";
+    log(LOG_ERROR, "trap: type=%s vector=%lu ec=0x%lx rip=0x%lx rsp=0x%lx "
+            "rflags=0x%lx\n", name, (unsigned long)tf->vector,
+            (unsigned long)tf->error_code, (unsigned long)tf->rip,
+            (unsigned long)tf->rsp, (unsigned long)tf->rflags);
+    if (tf->vector == 14) {
+        uint64_t cr2;
+        __asm__ __volatile__("mov %%cr2, %0" : "=r"(cr2));
+        log(LOG_ERROR, "trap: page fault address=0x%lx\n", (unsigned long)cr2);
+    }
+    PANIC("Fatal trap");
+}

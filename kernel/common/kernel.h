@@ -1,0 +1,146 @@
+/*
+ * kernel.h: internal interfaces of the kernel, shared by all backends.
+ *
+ * Prototypes are grouped by the file that defines them. The platform_* hooks
+ * are declared here once and defined by each backend (kernel/ukvm,
+ * kernel/virtio); everything else lives in kernel/common.
+ *
+ * The kernel is freestanding: no libc, no SSE (it is built with
+ * -mgeneral-regs-only, because under PVM ring-0 code is emulated and the
+ * emulator lacks SSE; see PLATFORM.md).
+ */
+#ifndef KERNEL_H
+#define KERNEL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#include "solo5.h"
+#include "../ukvm/ukvm_abi.h" /* struct mft: one manifest format everywhere */
+
+#define NORETURN __attribute__((noreturn))
+#define PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((uint64_t)(a) - 1))
+#define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define PAGE_SIZE 4096
+#define SOLO5_VERSION "v0.1.0"
+
+/* Bytes at the top of memory kept for the stack, out of the heap. */
+#define KERNEL_STACK_RESERVE (1024 * 1024)
+
+/* ---- Backend hooks: each backend defines these. ---- */
+
+/* Write n bytes to the console, unbuffered. Must work at any privilege level. */
+void platform_puts(const char *buf, size_t n);
+/* Stop the machine with status; cookie is passed to the monitor if it can
+ * take one (ukvm), else ignored. */
+void platform_exit(int status, const void *cookie) NORETURN;
+
+/* ---- start.c: the common boot sequence ---- */
+
+/* What a backend has found out about the machine before kernel_main(). */
+struct kernel_boot {
+    const char *cmdline;     /* raw command line (may be NULL) */
+    uint64_t mem_size;       /* first byte past usable memory */
+    uint64_t kernel_end;     /* first byte past the loaded image */
+    const struct mft *mft;   /* the manifest, attached devices marked */
+};
+/* Prints the banner, parses the command line, runs the application and exits
+ * with its status. */
+void kernel_main(const struct kernel_boot *boot) NORETURN;
+
+/* ---- lib.c: the bits of the C library the kernel needs ---- */
+void *memset(void *dst, int c, size_t n);
+void *memcpy(void *restrict dst, const void *restrict src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+size_t strnlen(const char *s, size_t max);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+char *strncpy(char *restrict dst, const char *restrict src, size_t n);
+int isspace(int c);
+
+/* ---- printf.c: formatted output ---- */
+/* Supports %d %i %u %x %X %p %s %c %% with l, ll, z flags, width, '0'. */
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int snprintf(char *buf, size_t size, const char *fmt, ...) PRINTF(3, 4);
+int printf(const char *fmt, ...) PRINTF(1, 2);
+
+/* ---- log.c: kernel messages, filtered by --solo5:LEVEL ---- */
+enum log_level {
+    LOG_QUIET = 0, LOG_ERROR = 1, LOG_WARN = 2, LOG_INFO = 3, LOG_DEBUG = 4
+};
+extern enum log_level log_level;
+void log(enum log_level level, const char *fmt, ...) PRINTF(2, 3);
+
+/* ---- abort.c: assertions and fatal errors ---- */
+void _assert_fail(const char *file, const char *line, const char *expr)
+    NORETURN;
+void _abort(const char *file, const char *line, const char *msg) NORETURN;
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define assert(e) \
+    do { if (!(e)) _assert_fail(__FILE__, STR(__LINE__), #e); } while (0)
+#define PANIC(msg) _abort(__FILE__, STR(__LINE__), msg)
+
+/* ---- ssp.c: stack protector ---- */
+/* Sets the canary from the TSC (and RDRAND when present). Call before any
+ * function built with the stack protector returns. */
+void ssp_init(void);
+
+/* ---- tsc.c: TSC-based monotonic clock ---- */
+static inline uint64_t cpu_rdtsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+/* freq_hz: the TSC frequency. Starts the monotonic clock at 0. */
+void tsc_init(uint64_t freq_hz);
+uint64_t tsc_freq(void);
+/* Nanoseconds since tsc_init(). */
+uint64_t tsc_monotonic(void);
+
+/* ---- cmdline.c: --solo5: options ---- */
+/* Consumes --solo5:LEVEL options (setting log_level) from cmdline, in place,
+ * and returns what is left for the application. */
+char *cmdline_parse(char *cmdline);
+
+/* ---- mft.c: the device manifest ---- */
+/* Finds the attached device called name of type; NULL if there is none.
+ * *handle is set to its index. */
+const struct mft_entry *mft_get_by_name(const char *name, enum mft_type type,
+        solo5_handle_t *handle);
+/* The entry for handle if it is an attached device of type, else NULL. */
+const struct mft_entry *mft_get_by_index(solo5_handle_t handle,
+        enum mft_type type);
+/* Records the manifest (called once by the backend, before kernel_main). */
+void mft_init(const struct mft *mft);
+
+/* ---- cpu_x86_64.c: descriptor tables and traps ---- */
+/* The current privilege level (0 or 3), from CS. */
+static inline unsigned cpu_cpl(void)
+{
+    uint16_t cs;
+    __asm__ __volatile__("mov %%cs, %0" : "=r"(cs));
+    return cs & 3;
+}
+/* Ring 0: builds and loads our GDT, TSS and IDT. */
+void cpu_init(void);
+/* Fills our IDT (the symbol cpu_idt, UKVM_IDT_SIZE bytes) with gates to the
+ * trap handlers, without loading it: ring 3 cannot, and for CPL3 images the
+ * monitor has loaded IDTR with cpu_idt already. */
+void cpu_fill_idt(void);
+/* Points vector at handler in our IDT (ring 0 setups; virtio IRQs). */
+void cpu_idt_set_gate(unsigned vector, void (*handler)(void));
+/* Called from the trap stubs in ring 0: reports the trap and aborts. */
+struct trap_frame;
+void cpu_trap(struct trap_frame *tf) NORETURN;
+/* Writes MSR_FS_BASE or uses WRFSBASE, whichever works at this CPL. */
+solo5_result_t cpu_set_fs_base(uint64_t base);
+
+#endif /* KERNEL_H */

@@ -1,0 +1,25 @@
+/* platform.c: console and exit for ukvm, one hypercall each. */
+
+#include "ukvm.h"
+
+void platform_puts(const char *buf, size_t n)
+{
+    struct ukvm_hc_puts arg = { .data = (uintptr_t)buf, .len = n };
+    ukvm_hypercall(UKVM_HYPERCALL_PUTS, &arg);
+}
+
+void platform_exit(int status, const void *cookie)
+{
+    struct ukvm_hc_halt arg = {
+        .cookie = (uintptr_t)cookie,
+        .exit_status = status,
+    };
+    ukvm_hypercall(UKVM_HYPERCALL_HALT, &arg);
+    for (;;)
+        ; /* the monitor does not return from HALT */
+}
+
+solo5_result_t solo5_set_tls_base(uintptr_t base)
+{
+    return cpu_set_fs_base(base);
+}

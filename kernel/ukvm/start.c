@@ -1,0 +1,42 @@
+/*
+ * start.c: the ukvm entry point.
+ *
+ * The monitor enters _start in 64-bit mode with RDI = boot info and the
+ * stack at the top of memory. On our monitor the image carries the CPL3
+ * note and starts at CPL 3 with the descriptor tables in place; on any other
+ * hvt monitor it starts at CPL 0 and builds them itself.
+ */
+
+#include "ukvm.h"
+
+/* The boot info page is read-only; the command line is parsed in place. */
+static char cmdline[UKVM_CMDLINE_SIZE];
+
+/* Built without the stack protector: it sets the canary. */
+__attribute__((no_stack_protector, noreturn, used))
+void _start(const struct ukvm_boot_info *bi)
+{
+    /* Canary first, before any protected function returns. */
+    ssp_init();
+
+    /* Traps: at CPL 3 the monitor loaded IDTR with cpu_idt; fill it. */
+    if (cpu_cpl() == 3)
+        cpu_fill_idt();
+    else
+        cpu_init();
+
+    time_init(bi);
+    mft_init((const struct mft *)(uintptr_t)bi->mft);
+
+    const char *src = (const char *)(uintptr_t)bi->cmdline;
+    if (src)
+        strncpy(cmdline, src, sizeof cmdline - 1);
+
+    struct kernel_boot boot = {
+        .cmdline = cmdline,
+        .mem_size = bi->mem_size,
+        .kernel_end = bi->kernel_end,
+        .mft = (const struct mft *)(uintptr_t)bi->mft,
+    };
+    kernel_main(&boot);
+}

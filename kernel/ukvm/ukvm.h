@@ -1,0 +1,28 @@
+/*
+ * ukvm.h: the ukvm backend's internals (supersedes kernel/common/kernel.h).
+ */
+#ifndef UKVM_H
+#define UKVM_H
+
+#include "kernel.h"
+#include "ukvm_abi.h"
+
+/*
+ * One hypercall: a single `outl` of the argument struct's address. Works at
+ * CPL 0 and, with IOPL 3, at CPL 3. The struct lives on our stack or in our
+ * data, both identity mapped below 4 GiB, so the 32-bit port value is its
+ * guest-physical address.
+ */
+static inline void ukvm_hypercall(unsigned nr, volatile void *arg)
+{
+    __asm__ __volatile__("outl %0, %1"
+            :
+            : "a"((uint32_t)(uintptr_t)arg),
+              "d"((uint16_t)UKVM_HYPERCALL_PIO(nr))
+            : "memory");
+}
+
+/* time.c */
+void time_init(const struct ukvm_boot_info *bi);
+
+#endif /* UKVM_H */

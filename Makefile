@@ -22,10 +22,18 @@ HOSTCC := cc
 PYTHON ?= python3
 
 # Test unikernels: kernel/tests/NAME/NAME.c (+ optional manifest.json).
-TESTS := hello time exception abort fpu globals quiet spin hcbench
+TESTS := hello time exception abort fpu globals quiet spin hcbench blk net net2
 
-.PHONY: all ukvm virtio monitor test clean
+.PHONY: all ukvm virtio monitor test run setup clean
 all: monitor ukvm virtio
+
+# The main job: set up, build everything, boot hello on our monitor.
+run: setup
+	$(Q)$(MAKE) -j2 all
+	$(BUILD)/bin/ukvm $(BUILD)/ukvm/hello.ukvm Hello from ukvm
+
+setup:
+	$(Q)scripts/setup
 
 include kernel/common/Makefile.inc
 include kernel/ukvm/Makefile.inc

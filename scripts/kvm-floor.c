@@ -6,6 +6,7 @@
  *
  *   kvm-floor [-0] [-m MB]          boot and exit: the floor for hello
  *   kvm-floor [-0] [-m MB] -n N     N `out` exits, prints ns per exit
+ *   kvm-floor -s N                  N iterations of the spin loop on the host
  */
 #include <fcntl.h>
 #include <linux/kvm.h>
@@ -31,11 +32,20 @@ int main(int argc, char **argv)
 {
     int cpl0 = 0, opt;
     uint64_t n = 0, mem_mb = 512;
-    while ((opt = getopt(argc, argv, "0n:m:")) != -1) {
+    while ((opt = getopt(argc, argv, "0n:m:s:")) != -1) {
         if (opt == '0') cpl0 = 1;
+        else if (opt == 's') {
+            /* The same two-instruction loop as the spin unikernel. */
+            uint64_t i = strtoull(optarg, NULL, 10), iters = i, t0 = now_ns();
+            if (i)
+                __asm__ __volatile__("1: dec %0\n\tjnz 1b" : "+r"(i));
+            uint64_t ns = now_ns() - t0;
+            printf("host spin: %.2f ns/iteration\n", iters ? (double)ns / iters : 0.0);
+            return 0;
+        }
         else if (opt == 'n') n = strtoull(optarg, NULL, 10);
         else if (opt == 'm') mem_mb = strtoull(optarg, NULL, 10);
-        else { fprintf(stderr, "usage: kvm-floor [-0] [-m MB] [-n N]\n"); return 2; }
+        else { fprintf(stderr, "usage: kvm-floor [-0] [-m MB] [-n N] | -s N\n"); return 2; }
     }
     size_t mem_size = mem_mb << 20;
     int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);

@@ -1,0 +1,42 @@
+/*
+ * platform.c: exit through QEMU's isa-debug-exit device, and TLS.
+ *
+ * isa-debug-exit (-device isa-debug-exit,iobase=0xf4,iosize=0x04) makes
+ * QEMU exit at once with status (value << 1) | 1: always odd, so only 128
+ * process statuses can carry a guest status. QEMU itself exits 1 when it
+ * fails to start, so a guest value of 0 (QEMU status 1) is never used, and
+ * a failing QEMU cannot pass for a successful guest:
+ *
+ *   guest status s        value written    QEMU exit status
+ *   0 <= s <= 125         s + 1            2s + 3  (3 .. 253)
+ *   anything else (255)   127              255
+ *
+ * scripts/virtio-run maps back: QEMU status q odd and 3 <= q <= 253 gives
+ * (q - 3) / 2, 255 gives 255 (abort), 1 is a QEMU failure, 0 means QEMU
+ * stopped without the device (e.g. a triple fault under -no-reboot).
+ */
+
+#include "virtio.h"
+
+#define DEBUG_EXIT_PORT 0xf4
+#define DEBUG_EXIT_MAX_STATUS 125
+#define DEBUG_EXIT_ABNORMAL 127
+
+void platform_exit(int status, const void *cookie)
+{
+    uint32_t value = (status >= 0 && status <= DEBUG_EXIT_MAX_STATUS) ?
+        (uint32_t)status + 1 : DEBUG_EXIT_ABNORMAL;
+    outl(DEBUG_EXIT_PORT, value);
+
+    /* No isa-debug-exit (another VMM, real hardware): stop here. */
+    static const char msg[] = "Solo5: halted\n";
+    platform_puts(msg, sizeof msg - 1);
+    for (;;)
+        __asm__ __volatile__("cli; hlt");
+}
+
+/* We run at CPL 0: cpu_set_fs_base() writes MSR_FS_BASE. */
+solo5_result_t solo5_set_tls_base(uintptr_t base)
+{
+    return cpu_set_fs_base(base);
+}

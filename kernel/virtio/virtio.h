@@ -98,8 +98,9 @@ void pit_oneshot(uint64_t ns);
 /* Remaps the PICs to vectors 32-47, masks all but IRQ 0, installs the
  * handler. Interrupts stay disabled except while halted in intr_wait(). */
 void intr_init(void);
-/* Unmasks a PCI device's (level-triggered) interrupt line. */
-void intr_enable_irq(unsigned irq);
+/* Unmasks a PCI device's (level-triggered) interrupt line; the handler
+ * reads ack_port (a legacy virtio ISR register) on every interrupt. */
+void intr_enable_irq(unsigned irq, uint16_t ack_port);
 /* Enables interrupts and halts until one arrives, atomically (sti; hlt). */
 void intr_wait(void);
 

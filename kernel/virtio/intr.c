@@ -25,6 +25,12 @@
 #define ELCR1       0x4d0   /* edge/level control, IRQ 0-7 (PIIX, ICH) */
 #define ELCR2       0x4d1   /* IRQ 8-15 */
 #define IRQ_VECTOR  32      /* IRQ n arrives at vector 32 + n */
+#define MSR_APIC_BASE        0x1b
+#define MSR_APIC_BASE_ENABLE (1U << 11)
+#define APIC_SVR             0xf0   /* spurious vector, software enable */
+#define APIC_SVR_ENABLE      0x100
+#define APIC_LVT_LINT0       0x350
+#define APIC_LVT_EXTINT      0x700  /* ExtINT, unmasked */
 #define MAX_ACKS    16
 
 static uint16_t mask = 0xffff;          /* bit n: IRQ n masked */
@@ -63,8 +69,27 @@ static void write_mask(void)
     outb(PIC2_DATA, mask >> 8);
 }
 
+/*
+ * The PIC's output reaches the CPU through the local APIC's LINT0 pin in
+ * ExtINT mode. SeaBIOS leaves it so; qboot leaves the APIC software-disabled
+ * with LINT0 masked, where QEMU delivers nothing. APIC spurious interrupts
+ * go to vector 47 (its low 4 bits must be 1s on old CPUs), one of ours.
+ */
+static void lapic_route_pic(void)
+{
+    uint32_t lo, hi;
+    __asm__ __volatile__("rdmsr" : "=a"(lo), "=d"(hi) : "c"(MSR_APIC_BASE));
+    if (!(lo & MSR_APIC_BASE_ENABLE))
+        return;     /* no APIC in the way: the PIC drives INTR itself */
+    volatile uint32_t *apic = (volatile uint32_t *)(uintptr_t)
+        (((uint64_t)hi << 32) | (lo & ~0xfffU));
+    apic[APIC_SVR / 4] = APIC_SVR_ENABLE | (IRQ_VECTOR + 15);
+    apic[APIC_LVT_LINT0 / 4] = APIC_LVT_EXTINT;
+}
+
 void intr_init(void)
 {
+    lapic_route_pic();
     outb(PIC1_CMD, PIC_ICW1);
     outb(PIC2_CMD, PIC_ICW1);
     outb(PIC1_DATA, IRQ_VECTOR);
@@ -90,21 +115,21 @@ static void add_ack_port(uint16_t port)
     ack_ports[n_acks++] = port;
 }
 
-void intr_enable_irq(unsigned irq, uint16_t ack_port)
+bool intr_enable_irqs(uint16_t irqs, uint16_t ack_port)
 {
-    if (irq == 0 || irq >= 16 || irq == PIC_CASCADE)
-        return;
+    irqs &= ~((1U << 0) | (1U << PIC_CASCADE));   /* not PCI's */
+    if (!irqs)
+        return false;
     add_ack_port(ack_port);
-    /* PCI interrupts are level triggered; the BIOS should have said so in
-     * the ELCR already. */
-    if (irq < 8)
-        outb(ELCR1, inb(ELCR1) | (1U << irq));
-    else
-        outb(ELCR2, inb(ELCR2) | (1U << (irq - 8)));
-    mask &= ~(1U << irq);
-    if (irq >= 8)
+    /* PCI interrupts are level triggered; the firmware should have set the
+     * ELCR so already. */
+    outb(ELCR1, inb(ELCR1) | (irqs & 0xff));
+    outb(ELCR2, inb(ELCR2) | (irqs >> 8));
+    mask &= ~irqs;
+    if (irqs >> 8)
         mask &= ~(1U << PIC_CASCADE);
     write_mask();
+    return true;
 }
 
 void intr_wait(void)

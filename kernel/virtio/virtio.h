@@ -85,22 +85,23 @@ struct multiboot_facts {
 /* Fails (platform_exit) when the information lacks a memory size. */
 void multiboot_parse(uint32_t mbi, struct multiboot_facts *facts);
 
-/* ---- serial.c: COM1 ---- */
+/* ---- serial.c: COM1 (and platform_puts) ---- */
 void serial_init(void);
 
 /* ---- clock.c: TSC calibration, RTC, PIT ---- */
 /* Calibrates the TSC (tsc_init) and reads the RTC for the wall clock. */
 void clock_init(void);
-/* PIT channel 0 interrupts (IRQ 0) once after ns (clamped to ~55 ms). */
+/* PIT channel 0 interrupts (IRQ 0) once after ns (at most 50 ms). */
 void pit_oneshot(uint64_t ns);
 
-/* ---- intr.c: the legacy PIC and the one interrupt we take ---- */
+/* ---- intr.c: the legacy PICs; interrupts only end a hlt ---- */
 /* Remaps the PICs to vectors 32-47, masks all but IRQ 0, installs the
  * handler. Interrupts stay disabled except while halted in intr_wait(). */
 void intr_init(void);
-/* Unmasks a PCI device's (level-triggered) interrupt line; the handler
- * reads ack_port (a legacy virtio ISR register) on every interrupt. */
-void intr_enable_irq(unsigned irq, uint16_t ack_port);
+/* Unmasks the (level-triggered) IRQs in irqs, bit n for IRQ n, for a PCI
+ * device; the handler reads ack_port (a legacy virtio ISR register) on
+ * every interrupt. False if there is none to unmask. */
+bool intr_enable_irqs(uint16_t irqs, uint16_t ack_port);
 /* Enables interrupts and halts until one arrives, atomically (sti; hlt). */
 void intr_wait(void);
 
@@ -109,12 +110,14 @@ struct pci_dev {
     uint8_t bus, dev, fn;
     uint16_t vendor, device;
     uint16_t subsys_id;     /* virtio: the device type */
-    uint8_t irq;            /* interrupt line set up by the BIOS, 0xff none */
+    uint8_t irq;            /* interrupt line the firmware wrote, 0xff none */
 };
 uint32_t pci_read32(const struct pci_dev *d, uint8_t off);
 void pci_write32(const struct pci_dev *d, uint8_t off, uint32_t v);
 /* The I/O port base of BAR bar, 0 if it is not an I/O BAR. */
 uint16_t pci_io_bar(const struct pci_dev *d, unsigned bar);
+/* The ISA IRQs the device's INTx may arrive on (bit n: IRQ n). */
+uint16_t pci_intx_irqs(const struct pci_dev *d);
 /* Enables I/O decoding and bus mastering (DMA). */
 void pci_enable(const struct pci_dev *d);
 /* Calls found() for every function, in bus/device/function order. */
@@ -203,6 +206,11 @@ unsigned virtio_net_count(void);
 void virtio_net_attach(unsigned i, struct mft_entry *e, solo5_handle_t h);
 /* The set of handles with a received frame waiting. */
 solo5_handle_set_t virtio_net_pending(void);
+/* True if some device cannot interrupt: solo5_yield() must poll. */
+bool virtio_net_polled(void);
+/* Waits (up to 100 ms) until the devices have taken every frame written:
+ * QEMU exiting at once would drop those still queued. */
+void virtio_net_flush(void);
 
 /* ---- virtio_blk.c ---- */
 bool virtio_blk_probe(const struct pci_dev *d);
@@ -210,7 +218,7 @@ unsigned virtio_blk_count(void);
 /* Binds device i to manifest entry e: fills capacity and block_size. */
 void virtio_blk_attach(unsigned i, struct mft_entry *e, solo5_handle_t h);
 
-/* ---- platform.c: console, exit, TLS ---- */
-/* (platform_puts, platform_exit: see kernel.h) */
+/* yield.c (solo5_yield) and platform.c (platform_exit, solo5_set_tls_base)
+ * define only what solo5.h and kernel.h declare. */
 
 #endif /* VIRTIO_H */

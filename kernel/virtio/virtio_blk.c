@@ -1,0 +1,194 @@
+/*
+ * virtio_blk.c: virtio-blk devices (legacy interface), and solo5_block_*.
+ *
+ * One request at a time, synchronously: a chain of three descriptors
+ * (request header, the caller's buffer, status byte) on queue 0, then we
+ * poll the used ring until the device answers. The caller's buffer is used
+ * in place: memory is identity mapped, so its address is what the device
+ * needs. The queue never interrupts.
+ */
+
+#include "virtio.h"
+
+#define VIRTIO_ID_BLOCK         2
+#define VIRTIO_BLK_F_RO         (1U << 5)
+#define VIRTIO_BLK_F_BLK_SIZE   (1U << 6)
+#define VIRTIO_BLK_F_FLUSH      (1U << 9)
+#define VIRTIO_BLK_CFG_CAPACITY 0       /* u64, in 512-byte sectors */
+#define VIRTIO_BLK_CFG_BLK_SIZE 20      /* u32, with F_BLK_SIZE */
+#define VIRTIO_BLK_T_IN         0       /* read */
+#define VIRTIO_BLK_T_OUT        1       /* write */
+#define VIRTIO_BLK_S_OK         0
+#define SECTOR_SIZE             512     /* virtio's unit, whatever blk_size */
+#define BLK_MAX                 8
+#define WAIT_SLICE_NS           1000000 /* if the interrupt never comes */
+
+struct blk_req {
+    uint32_t type;
+    uint32_t reserved;
+    uint64_t sector;
+    uint8_t status;     /* written by the device */
+};
+
+struct blk_dev {
+    uint16_t iobase;
+    bool read_only;
+    bool attached;
+    solo5_handle_t handle;
+    uint64_t capacity;      /* bytes, a multiple of block_size */
+    uint32_t block_size;
+    struct virtq q;
+    volatile struct blk_req *req;
+};
+
+static struct blk_dev devs[BLK_MAX];
+static unsigned n_devs;
+
+bool virtio_blk_probe(const struct pci_dev *d)
+{
+    if (d->subsys_id != VIRTIO_ID_BLOCK || n_devs == BLK_MAX)
+        return false;
+    uint16_t io = pci_io_bar(d, 0);
+    if (!io) {
+        log(LOG_WARN, "virtio: block device %02x:%02x.%x has no legacy I/O "
+                "BAR (modern-only?), ignored\n", d->bus, d->dev, d->fn);
+        return false;
+    }
+    pci_enable(d);
+    struct blk_dev *b = &devs[n_devs];
+    b->iobase = io;
+    /* F_FLUSH only keeps QEMU's write cache on: without it QEMU syncs
+     * every write to disk (writethrough). We never send a flush, as a
+     * ukvm monitor never fsyncs: written means handed to the host. */
+    uint32_t features = virtio_pci_begin(io,
+            VIRTIO_BLK_F_RO | VIRTIO_BLK_F_BLK_SIZE | VIRTIO_BLK_F_FLUSH);
+    if (!virtq_init(&b->q, io, 0, true) || b->q.num < 3) {
+        outb(io + VIRTIO_PCI_STATUS, VIRTIO_STATUS_FAILED);
+        log(LOG_WARN, "virtio: block device %02x:%02x.%x has no usable "
+                "queue, ignored\n", d->bus, d->dev, d->fn);
+        return false;
+    }
+    b->read_only = features & VIRTIO_BLK_F_RO;
+    b->block_size = SECTOR_SIZE;
+    if (features & VIRTIO_BLK_F_BLK_SIZE) {
+        uint32_t bs = inl(io + VIRTIO_PCI_CONFIG + VIRTIO_BLK_CFG_BLK_SIZE);
+        /* The manifest holds it in 16 bits. */
+        if (bs >= SECTOR_SIZE && bs <= 32768 && !(bs & (bs - 1)))
+            b->block_size = bs;
+    }
+    uint64_t sectors =
+        inl(io + VIRTIO_PCI_CONFIG + VIRTIO_BLK_CFG_CAPACITY) |
+        (uint64_t)inl(io + VIRTIO_PCI_CONFIG + VIRTIO_BLK_CFG_CAPACITY + 4)
+            << 32;
+    b->capacity = ALIGN_DOWN(sectors * SECTOR_SIZE, b->block_size);
+
+    b->req = mem_alloc(sizeof *b->req);
+    volatile struct virtq_desc *desc = b->q.desc;
+    desc[0] = (struct virtq_desc){
+        .addr = (uintptr_t)b->req, .len = 16, .flags = VIRTQ_DESC_F_NEXT,
+        .next = 1,
+    };
+    desc[1].next = 2;   /* the data: filled in per request */
+    desc[2] = (struct virtq_desc){
+        .addr = (uintptr_t)&b->req->status, .len = 1,
+        .flags = VIRTQ_DESC_F_WRITE,
+    };
+    virtio_pci_ready(io);
+    (void)intr_enable_irqs(pci_intx_irqs(d), io + VIRTIO_PCI_ISR);
+    log(LOG_DEBUG, "virtio: block %02x:%02x.%x io 0x%x capacity %lu "
+            "block size %u%s\n", d->bus, d->dev, d->fn, io,
+            (unsigned long)b->capacity, b->block_size,
+            b->read_only ? " read-only" : "");
+    n_devs++;
+    return true;
+}
+
+unsigned virtio_blk_count(void)
+{
+    return n_devs;
+}
+
+void virtio_blk_attach(unsigned i, struct mft_entry *e, solo5_handle_t h)
+{
+    assert(i < n_devs);
+    devs[i].attached = true;
+    devs[i].handle = h;
+    e->u.block_basic.capacity = devs[i].capacity;
+    e->u.block_basic.block_size = (uint16_t)devs[i].block_size;
+    e->attached = 1;
+}
+
+solo5_result_t solo5_block_acquire(const char *name, solo5_handle_t *handle,
+        struct solo5_block_info *info)
+{
+    solo5_handle_t h;
+    const struct mft_entry *e = mft_get_by_name(name, MFT_DEV_BLOCK_BASIC, &h);
+    if (!e || !handle || !info)
+        return SOLO5_R_EINVAL;
+    *handle = h;
+    info->capacity = e->u.block_basic.capacity;
+    info->block_size = e->u.block_basic.block_size;
+    log(LOG_INFO, "Application acquired '%s' as block device\n", name);
+    return SOLO5_R_OK;
+}
+
+/* The device behind handle if the request is one whole, aligned block
+ * inside it, as the API promises; else NULL. */
+static struct blk_dev *check_request(solo5_handle_t handle,
+        solo5_off_t offset, const uint8_t *buf, size_t size)
+{
+    if (!buf || !mft_get_by_index(handle, MFT_DEV_BLOCK_BASIC))
+        return NULL;
+    for (unsigned i = 0; i < n_devs; i++) {
+        struct blk_dev *b = &devs[i];
+        if (!b->attached || b->handle != handle)
+            continue;
+        uint64_t bs = b->block_size;
+        if (size != bs || offset % bs != 0 || offset >= b->capacity ||
+                b->capacity - offset < size)
+            return NULL;
+        return b;
+    }
+    return NULL;
+}
+
+static solo5_result_t request(struct blk_dev *b, uint32_t type,
+        solo5_off_t offset, const uint8_t *buf, size_t size)
+{
+    b->req->type = type;
+    b->req->reserved = 0;
+    b->req->sector = offset / SECTOR_SIZE;
+    b->req->status = 0xff;
+    b->q.desc[1].addr = (uintptr_t)buf;
+    b->q.desc[1].len = (uint32_t)size;
+    b->q.desc[1].flags = VIRTQ_DESC_F_NEXT |
+        (type == VIRTIO_BLK_T_IN ? VIRTQ_DESC_F_WRITE : 0);
+    virtq_push(&b->q, 0);
+    virtq_notify(&b->q);
+    while (!virtq_has_used(&b->q)) {
+        pit_oneshot(WAIT_SLICE_NS);
+        intr_wait();
+    }
+    (void)virtq_pop(&b->q, NULL);
+    return b->req->status == VIRTIO_BLK_S_OK ? SOLO5_R_OK : SOLO5_R_EUNSPEC;
+}
+
+solo5_result_t solo5_block_write(solo5_handle_t handle, solo5_off_t offset,
+        const uint8_t *buf, size_t size)
+{
+    struct blk_dev *b = check_request(handle, offset, buf, size);
+    if (!b)
+        return SOLO5_R_EINVAL;
+    if (b->read_only)
+        return SOLO5_R_EUNSPEC;
+    return request(b, VIRTIO_BLK_T_OUT, offset, buf, size);
+}
+
+solo5_result_t solo5_block_read(solo5_handle_t handle, solo5_off_t offset,
+        uint8_t *buf, size_t size)
+{
+    struct blk_dev *b = check_request(handle, offset, buf, size);
+    if (!b)
+        return SOLO5_R_EINVAL;
+    return request(b, VIRTIO_BLK_T_IN, offset, buf, size);
+}

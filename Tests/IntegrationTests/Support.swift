@@ -176,3 +176,50 @@ final class TempFile {
     }
     deinit { unlink(path) }
 }
+
+// MARK: - Background processes
+
+/// A child process running in the background (a guest serving the network),
+/// killed on deinit if still running.
+final class Background {
+    let process = Process()
+    private let out = Pipe()
+    nonisolated(unsafe) private var data = Data()
+    private let group = DispatchGroup()
+
+    init(_ argv: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: argv[0])
+        process.arguments = Array(argv.dropFirst())
+        process.currentDirectoryURL = repoRoot
+        process.standardOutput = out
+        process.standardError = out
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let handle = out.fileHandleForReading
+        DispatchQueue.global().async(group: group) { [self] in
+            data = handle.readDataToEndOfFile()
+        }
+    }
+
+    /// Waits up to `timeout` s for the process to exit by itself.
+    func wait(timeout: Double) -> ProcessResult {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(5_000) }
+        let timedOut = process.isRunning
+        if timedOut { stop() }
+        process.waitUntilExit()
+        group.wait()
+        return ProcessResult(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self),
+                             errorOutput: "", timedOut: timedOut)
+    }
+
+    /// SIGTERM, then SIGKILL if it does not go.
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        for _ in 0..<100 where process.isRunning { usleep(10_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
+    deinit { stop() }
+}

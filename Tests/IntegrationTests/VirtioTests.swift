@@ -1,0 +1,248 @@
+// VirtioTests.swift: boots the virtio test unikernels under QEMU, through
+// scripts/virtio-run, and checks what they print and how they exit.
+//
+// QEMU runs with TCG here (see PLATFORM.md), so the bounds on time are
+// loose; they catch a slow path creeping in, not a few milliseconds.
+// Network tests run entirely inside a network namespace of their own.
+
+import Foundation
+import Testing
+
+let virtioRun = repoPath("scripts/virtio-run")
+
+/// Boots `name` with virtio-run, or announces why it cannot and returns nil.
+func bootVirtio(_ name: String, _ args: [String] = [], flags: [String] = [],
+                timeout: Int = 60, test: String = #function) -> ProcessResult? {
+    if let reason = qemuUnavailable {
+        announceSkip(reason, test)
+        return nil
+    }
+    // virtio-run kills QEMU itself (status 124); run()'s timeout is a backstop.
+    return run([virtioRun, "-t", String(timeout)] + flags + [virtioImage(name)] + args,
+               timeout: Double(timeout + 15))
+}
+
+@Suite("virtio: test unikernels under QEMU",
+       .enabled(if: qemuUnavailable == nil, "needs qemu-system-x86_64"),
+       .serialized)
+struct VirtioTests {
+    @Test func hello() throws {
+        let r = try #require(bootVirtio("hello", ["one", "two", "three"]))
+        #expect(r.status == 0, "\(r)")
+        #expect(r.output.hasPrefix(banner), "\(r)")
+        #expect(r.output.contains("Solo5: Bindings version"), "\(r)")
+        #expect(r.output.contains(helloWorld4), "\(r)")
+        #expect(r.output.contains("cmdline: one two three\n"), "\(r)")
+        #expect(r.output.contains("Solo5: solo5_exit(0) called"), "\(r)")
+        #expect(r.errorOutput.isEmpty, "\(r)")
+    }
+
+    /// The plain QEMU command line works too; its status is the raw
+    /// isa-debug-exit one: guest status 0 is QEMU status 3 (platform.c).
+    @Test func helloWithoutScript() throws {
+        let r = run(["/usr/bin/env", "qemu-system-x86_64", "-kernel", virtioImage("hello"),
+                     "-append", "plain qemu", "-display", "none", "-nodefaults",
+                     "-no-reboot", "-serial", "stdio",
+                     "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"], timeout: 60)
+        #expect(r.status == 3, "\(r)")
+        #expect(r.output.contains(helloWorld4 + "cmdline: plain qemu\n"), "\(r)")
+    }
+
+    /// Boot to exit, QEMU's start included. The target is 100 ms; the bound
+    /// leaves room for a loaded machine but not for a slow BIOS or a long
+    /// clock calibration (each would cost 100 ms or more on every run).
+    @Test func helloBootsQuickly() throws {
+        var best = Double.infinity
+        for _ in 0..<3 {
+            let start = Date()
+            let r = try #require(bootVirtio("hello", ["--solo5:quiet"]))
+            best = min(best, Date().timeIntervalSince(start))
+            #expect(r.status == 0, "\(r)")
+        }
+        print("virtio hello: best of 3 boots \(Int(best * 1000)) ms (TCG)")
+        #expect(best < 0.3, "best of 3 boots took \(Int(best * 1000)) ms")
+    }
+
+    /// The guest sleeps 1 s by its own clock; seen from here that must be
+    /// about 1 s too, which checks the TSC calibration (the guest alone
+    /// cannot tell a wrong frequency: both its clocks run off the TSC).
+    @Test func time() throws {
+        let start = Date()
+        let r = try #require(bootVirtio("time"))
+        let elapsed = Date().timeIntervalSince(start)
+        #expect(r.status == 0, "\(r)")
+        #expect(r.output.contains("SUCCESS"), "\(r)")
+        #expect(elapsed > 0.95 && elapsed < 2.0, "1 s in the guest took \(elapsed) s")
+    }
+
+    @Test func exception() throws {
+        let r = try #require(bootVirtio("exception"))
+        #expect(r.status == 255, "\(r)")
+        #expect(r.output.contains("about to fault"), "\(r)")
+        // The report names the vector (#UD = 6) and the faulting rip.
+        let rip = try #require(symbolAddress("exception_rip", in: virtioImage("exception")))
+        #expect(r.output.contains("trap: type=#UD vector=6 ec=0x0 rip=0x\(String(rip, radix: 16)) "), "\(r)")
+        #expect(r.output.contains("Solo5: ABORT:"), "\(r)")
+        #expect(!r.output.contains("FAILURE"), "\(r)")
+    }
+
+    @Test func abort() throws {
+        let r = try #require(bootVirtio("abort"))
+        #expect(r.status == 255, "\(r)")
+        #expect(r.output.contains("solo5_abort() called"), "\(r)")
+    }
+
+    @Test func fpu() throws {
+        let r = try #require(bootVirtio("fpu"))
+        #expect(r.status == 0, "\(r)")
+        #expect(r.output.contains("SUCCESS"), "\(r)")
+    }
+
+    @Test func globals() throws {
+        let r = try #require(bootVirtio("globals"))
+        #expect(r.status == 0, "\(r)")
+        #expect(r.output.contains("SUCCESS"), "\(r)")
+    }
+
+    @Test func quiet() throws {
+        let r = try #require(bootVirtio("quiet", ["--solo5:quiet", "x"]))
+        #expect(r.status == 0, "\(r)")
+        #expect(r.output == "cmdline: x\nSUCCESS\n", "\(r)")
+    }
+
+    @Test func spin() throws {
+        let r = try #require(bootVirtio("spin", ["1000000"]))
+        #expect(r.status == 0, "\(r)")
+        #expect(r.output.contains("spin: 1000000 iterations in"), "\(r)")
+    }
+
+    // MARK: virtio-run itself
+
+    @Test func timeoutKillsQEMU() throws {
+        // 10^11 iterations: minutes under TCG.
+        let r = try #require(bootVirtio("spin", ["100000000000"], timeout: 2))
+        #expect(r.status == 124, "\(r)")
+        #expect(!r.timedOut, "\(r)")
+        #expect(r.errorOutput.contains("timed out"), "\(r)")
+    }
+
+    @Test func missingImage() throws {
+        let r = run([virtioRun, repoPath("build/virtio/nosuch.virtio")], timeout: 30)
+        #expect(r.status == 2, "\(r)")
+        #expect(r.errorOutput == "virtio-run: no such image: \(repoPath("build/virtio/nosuch.virtio"))\n", "\(r)")
+    }
+
+    @Test func missingDisk() throws {
+        let r = run([virtioRun, "-d", "/nonexistent/disk.img", virtioImage("blk")], timeout: 30)
+        #expect(r.status == 2, "\(r)")
+        #expect(r.errorOutput == "virtio-run: no such disk image: /nonexistent/disk.img\n", "\(r)")
+    }
+
+    @Test func missingTap() throws {
+        let r = run([virtioRun, "-n", "nosuchtap0", virtioImage("net")], timeout: 30)
+        #expect(r.status == 2, "\(r)")
+        #expect(r.errorOutput.hasPrefix("virtio-run: no such network interface: nosuchtap0"), "\(r)")
+        #expect(r.errorOutput.split(separator: "\n").count == 1, "\(r)")
+    }
+
+    /// Like a monitor, the kernel refuses to run without the devices its
+    /// manifest declares.
+    @Test func declaredDeviceMissing() throws {
+        let r = try #require(bootVirtio("blk"))
+        #expect(r.status == 1, "\(r)")
+        #expect(r.output.contains("no virtio-blk device left for 'storage'"), "\(r)")
+        #expect(!r.output.contains("SUCCESS"), "\(r)")
+    }
+
+    // MARK: Devices
+
+    @Test func blk() throws {
+        let disk = TempFile(size: 1 << 20)
+        let r = try #require(bootVirtio("blk", flags: ["-d", disk.path]))
+        #expect(r.status == 0, "\(r)")
+        #expect(r.output.contains("blk: 2048 blocks of 512 bytes"), "\(r)")
+        #expect(r.output.contains("SUCCESS"), "\(r)")
+        // The last block reached the file, with the test's pattern.
+        let data = try Data(contentsOf: URL(fileURLWithPath: disk.path))
+        let block: UInt64 = 2047, i: UInt64 = 511
+        #expect(data.count == 1 << 20)
+        #expect(data.last == UInt8(truncatingIfNeeded: block * 31 + i * 7 + (block >> 8)))
+    }
+
+    @Test func blkbench() throws {
+        let disk = TempFile(size: 1 << 20)
+        let r = try #require(bootVirtio("blkbench", flags: ["-d", disk.path]))
+        #expect(r.status == 0, "\(r)")
+        #expect(r.output.contains("blkbench: write 1048576 bytes"), "\(r)")
+        #expect(r.output.contains("blkbench: read 1048576 bytes"), "\(r)")
+    }
+}
+
+/// Network tests: a namespace per test, taps inside it, the guest and ping
+/// inside it. The namespace goes away when the test ends, however it ends.
+@Suite("virtio: network under QEMU",
+       .enabled(if: qemuUnavailable == nil && networkUnavailable == nil,
+                "needs qemu-system-x86_64, root, ip and ping"),
+       .serialized)
+struct VirtioNetTests {
+    /// Runs the guest `image` in the background inside `ns` while `probe`
+    /// runs in the foreground; returns both results.
+    func withGuest(_ ns: NetNamespace, _ image: String, flags: [String], args: [String],
+                   probe: () -> ProcessResult) async -> (guest: ProcessResult, probe: ProcessResult) {
+        let argv = ns.exec([virtioRun, "-t", "60"] + flags + [virtioImage(image)] + args)
+        let guest = Task.detached { run(argv, timeout: 75) }
+        let p = probe()
+        return (await guest.value, p)
+    }
+
+    @Test func ping() async throws {
+        let ns = try NetNamespace()
+        try ns.addTap("tap0", address: "10.0.0.1/24")
+        let (guest, ping) = await withGuest(ns, "net", flags: ["-n", "tap0"],
+                                            args: ["10.0.0.2", "-n", "5"]) {
+            // -w: wait for 5 answers (the guest may still be booting).
+            run(ns.exec(["ping", "-c", "5", "-i", "0.2", "-w", "30", "10.0.0.2"]), timeout: 40)
+        }
+        withExtendedLifetime(ns) {}     // the namespace outlives the guest
+        #expect(ping.status == 0, "\(ping)")
+        #expect(ping.output.contains("5 received"), "\(ping)")
+        #expect(guest.status == 0, "\(guest)")
+        #expect(guest.output.contains("Application acquired 'service0' as network device"), "\(guest)")
+        #expect(guest.output.contains("net: answered 5 echo requests"), "\(guest)")
+    }
+
+    /// A flood ping wraps every ring many times over.
+    @Test func floodPing() async throws {
+        let ns = try NetNamespace()
+        try ns.addTap("tap0", address: "10.0.0.1/24")
+        let (guest, ping) = await withGuest(ns, "net", flags: ["-n", "tap0"],
+                                            args: ["10.0.0.2", "-n", "2002"]) {
+            let warmup = run(ns.exec(["ping", "-c", "2", "-i", "0.2", "-w", "30", "10.0.0.2"]), timeout: 40)
+            guard warmup.status == 0 else { return warmup }
+            return run(ns.exec(["ping", "-f", "-c", "2000", "-w", "60", "10.0.0.2"]), timeout: 70)
+        }
+        withExtendedLifetime(ns) {}
+        #expect(ping.status == 0, "\(ping)")
+        #expect(ping.output.contains("2000 received"), "\(ping)")
+        #expect(guest.status == 0, "\(guest)")
+    }
+
+    /// Two NICs: the n-th -n is the n-th NET_BASIC device of the manifest.
+    @Test func twoDevices() async throws {
+        let ns = try NetNamespace()
+        try ns.addTap("tap0", address: "10.0.0.1/24")
+        try ns.addTap("tap1", address: "10.0.1.1/24")
+        let (guest, ping) = await withGuest(ns, "net2", flags: ["-n", "tap0", "-n", "tap1"],
+                                            args: ["10.0.0.2", "10.0.1.2", "-n", "4"]) {
+            let first = run(ns.exec(["ping", "-c", "2", "-i", "0.2", "-w", "30", "10.0.0.2"]), timeout: 40)
+            guard first.status == 0 else { return first }
+            return run(ns.exec(["ping", "-c", "2", "-i", "0.2", "-w", "30", "10.0.1.2"]), timeout: 40)
+        }
+        withExtendedLifetime(ns) {}
+        #expect(ping.status == 0, "\(ping)")
+        #expect(guest.status == 0, "\(guest)")
+        #expect(guest.output.contains("service0: 10.0.0.2"), "\(guest)")
+        #expect(guest.output.contains("service1: 10.0.1.2"), "\(guest)")
+        #expect(guest.output.contains("net: answered 4 echo requests"), "\(guest)")
+    }
+}

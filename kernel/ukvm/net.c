@@ -1,6 +1,121 @@
-/* net.c: network devices for ukvm: one frame per hypercall. */
+/*
+ * net.c: network devices for ukvm.
+ *
+ * Two paths. The base hvt ABI costs one exit per frame read, per frame
+ * written and per yield. When the monitor offers NETIO (ukvm_abi.h), frames
+ * are batched instead: writes are queued here and received frames wait in
+ * buffers here, and one NETIO exit per yield (or per read that finds nothing
+ * queued) moves both ways. A request/response loop then costs one exit.
+ *
+ * Queued writes go out at the next yield, read that misses, full queue or
+ * exit, whichever comes first.
+ */
 
 #include "ukvm.h"
+
+#define SLOTS 16
+#define SLOT_SIZE 9216 /* a jumbo frame and its header */
+
+static bool netio;          /* the monitor offers NETIO */
+static bool acquired;       /* the application has a network device */
+
+/* Receive buffers and what they hold. */
+static uint8_t rx_buf[SLOTS][SLOT_SIZE];
+static struct {
+    uint64_t handle, len, seq;
+    bool full;
+} rx_slot[SLOTS];
+static uint64_t rx_seq;
+static struct ukvm_netio_frame rx_desc[SLOTS];
+static uint8_t rx_desc_slot[SLOTS];
+
+/* Frames written and not yet handed to the monitor. */
+static uint8_t tx_buf[SLOTS][SLOT_SIZE];
+static struct ukvm_netio_frame tx_desc[SLOTS];
+static unsigned tx_pending;
+
+void net_init(const struct ukvm_boot_info *bi)
+{
+    netio = bi->host_features & UKVM_HOST_FEATURE_NETIO;
+}
+
+bool net_batched(void)
+{
+    return netio && acquired;
+}
+
+/*
+ * One NETIO exit: send the queued frames, receive into every free buffer,
+ * and wait up to timeout if nothing arrived. Returns the monitor's ready set.
+ */
+static uint64_t exchange(uint64_t timeout)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < SLOTS; i++) {
+        if (rx_slot[i].full)
+            continue;
+        rx_desc[n] = (struct ukvm_netio_frame){
+            .data = (uintptr_t)rx_buf[i], .len = SLOT_SIZE };
+        rx_desc_slot[n++] = (uint8_t)i;
+    }
+    struct ukvm_hc_netio arg = {
+        .tx = (uintptr_t)tx_desc, .rx = (uintptr_t)rx_desc,
+        .tx_count = tx_pending, .rx_count = n, .timeout_nsecs = timeout,
+        .ret = UKVM_EUNSPEC,
+    };
+    ukvm_hypercall(UKVM_HYPERCALL_NETIO, &arg);
+    tx_pending = 0;
+    if (arg.ret != UKVM_OK) {
+        log(LOG_WARN, "net: NETIO refused (%d)\n", arg.ret);
+        return 0;
+    }
+    for (unsigned k = 0; k < arg.rx_filled && k < n; k++) {
+        unsigned i = rx_desc_slot[k];
+        rx_slot[i].handle = rx_desc[k].handle;
+        rx_slot[i].len = rx_desc[k].len;
+        rx_slot[i].seq = rx_seq++;
+        rx_slot[i].full = true;
+    }
+    return arg.ready_set;
+}
+
+static uint64_t queued_set(void)
+{
+    uint64_t set = 0;
+    for (unsigned i = 0; i < SLOTS; i++)
+        if (rx_slot[i].full)
+            set |= 1ULL << rx_slot[i].handle;
+    return set;
+}
+
+void net_yield(solo5_time_t deadline, solo5_handle_set_t *ready_set)
+{
+    uint64_t queued = queued_set(), ready = 0;
+    if (!queued || tx_pending) {
+        solo5_time_t now = solo5_clock_monotonic();
+        uint64_t timeout = (queued || deadline <= now) ? 0 : deadline - now;
+        ready = exchange(timeout);
+    }
+    if (ready_set)
+        *ready_set = ready | queued_set();
+}
+
+void net_flush(void)
+{
+    if (tx_pending)
+        exchange(0);
+}
+
+/* The oldest queued frame of handle, or -1. */
+static int oldest(solo5_handle_t handle)
+{
+    int best = -1;
+    for (int i = 0; i < SLOTS; i++)
+        if (rx_slot[i].full && rx_slot[i].handle == handle &&
+                (best < 0 || rx_slot[i].seq < rx_slot[best].seq))
+            best = i;
+    return best;
+}
 
 solo5_result_t solo5_net_acquire(const char *name, solo5_handle_t *handle,
         struct solo5_net_info *info)
@@ -12,6 +127,7 @@ solo5_result_t solo5_net_acquire(const char *name, solo5_handle_t *handle,
     *handle = h;
     memcpy(info->mac_address, e->u.net_basic.mac, SOLO5_NET_ALEN);
     info->mtu = e->u.net_basic.mtu;
+    acquired = true;
     log(LOG_INFO, "Application acquired '%s' as network device\n", name);
     return SOLO5_R_OK;
 }
@@ -19,27 +135,55 @@ solo5_result_t solo5_net_acquire(const char *name, solo5_handle_t *handle,
 solo5_result_t solo5_net_write(solo5_handle_t handle, const uint8_t *buf,
         size_t size)
 {
-    if (!mft_get_by_index(handle, MFT_DEV_NET_BASIC))
+    const struct mft_entry *e = mft_get_by_index(handle, MFT_DEV_NET_BASIC);
+    if (!e || !buf || size == 0)
         return SOLO5_R_EINVAL;
-    struct ukvm_hc_net_write arg = {
-        .handle = handle, .data = (uintptr_t)buf, .len = size,
-        .ret = UKVM_EUNSPEC,
-    };
-    ukvm_hypercall(UKVM_HYPERCALL_NET_WRITE, &arg);
-    return (solo5_result_t)arg.ret;
+    if (!netio) {
+        struct ukvm_hc_net_write arg = {
+            .handle = handle, .data = (uintptr_t)buf, .len = size,
+            .ret = UKVM_EUNSPEC,
+        };
+        ukvm_hypercall(UKVM_HYPERCALL_NET_WRITE, &arg);
+        return (solo5_result_t)arg.ret;
+    }
+    /* 18: the Ethernet header and a VLAN tag. */
+    if (size > SLOT_SIZE || size > (size_t)e->u.net_basic.mtu + 18)
+        return SOLO5_R_EINVAL;
+    if (tx_pending == SLOTS)
+        exchange(0);
+    memcpy(tx_buf[tx_pending], buf, size);
+    tx_desc[tx_pending] = (struct ukvm_netio_frame){
+        .handle = handle, .data = (uintptr_t)tx_buf[tx_pending], .len = size };
+    tx_pending++;
+    return SOLO5_R_OK;
 }
 
 solo5_result_t solo5_net_read(solo5_handle_t handle, uint8_t *buf,
         size_t size, size_t *read_size)
 {
-    if (!mft_get_by_index(handle, MFT_DEV_NET_BASIC) || !read_size)
+    if (!mft_get_by_index(handle, MFT_DEV_NET_BASIC) || !buf || !read_size)
         return SOLO5_R_EINVAL;
-    struct ukvm_hc_net_read arg = {
-        .handle = handle, .data = (uintptr_t)buf, .len = size,
-        .ret = UKVM_EUNSPEC,
-    };
-    ukvm_hypercall(UKVM_HYPERCALL_NET_READ, &arg);
-    if (arg.ret == UKVM_OK)
-        *read_size = arg.len;
-    return (solo5_result_t)arg.ret;
+    if (!netio) {
+        struct ukvm_hc_net_read arg = {
+            .handle = handle, .data = (uintptr_t)buf, .len = size,
+            .ret = UKVM_EUNSPEC,
+        };
+        ukvm_hypercall(UKVM_HYPERCALL_NET_READ, &arg);
+        if (arg.ret == UKVM_OK)
+            *read_size = arg.len;
+        return (solo5_result_t)arg.ret;
+    }
+    int i = oldest(handle);
+    if (i < 0) {
+        exchange(0);
+        i = oldest(handle);
+        if (i < 0)
+            return SOLO5_R_AGAIN;
+    }
+    if (rx_slot[i].len > size)
+        return SOLO5_R_EINVAL; /* as the monitor would: buffer too small */
+    memcpy(buf, rx_buf[i], rx_slot[i].len);
+    *read_size = rx_slot[i].len;
+    rx_slot[i].full = false;
+    return SOLO5_R_OK;
 }

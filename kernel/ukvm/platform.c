@@ -10,6 +10,7 @@ void platform_puts(const char *buf, size_t n)
 
 void platform_exit(int status, const void *cookie)
 {
+    net_flush(); /* frames the application wrote must not be lost */
     struct ukvm_hc_halt arg = {
         .cookie = (uintptr_t)cookie,
         .exit_status = status,

@@ -26,6 +26,7 @@ void _start(const struct ukvm_boot_info *bi)
         cpu_init();
 
     time_init(bi);
+    net_init(bi);
     mft_init((const struct mft *)(uintptr_t)bi->mft);
 
     const char *src = (const char *)(uintptr_t)bi->cmdline;

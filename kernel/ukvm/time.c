@@ -30,6 +30,10 @@ solo5_time_t solo5_clock_wall(void)
 
 void solo5_yield(solo5_time_t deadline, solo5_handle_set_t *ready_set)
 {
+    if (net_batched()) {
+        net_yield(deadline, ready_set);
+        return;
+    }
     solo5_time_t now = solo5_clock_monotonic();
     struct ukvm_hc_poll arg = {
         .timeout_nsecs = deadline > now ? deadline - now : 0,

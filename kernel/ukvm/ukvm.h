@@ -25,4 +25,13 @@ static inline void ukvm_hypercall(unsigned nr, volatile void *arg)
 /* time.c */
 void time_init(const struct ukvm_boot_info *bi);
 
+/* net.c */
+void net_init(const struct ukvm_boot_info *bi);
+/* True when network I/O goes through NETIO batches (see net.c). */
+bool net_batched(void);
+/* solo5_yield() for the batched path. */
+void net_yield(solo5_time_t deadline, solo5_handle_set_t *ready_set);
+/* Hands queued frames to the monitor. */
+void net_flush(void);
+
 #endif /* UKVM_H */

@@ -310,6 +310,48 @@ struct ukvm_cpl3_note_desc {
 #endif
 
 /*
+ * Extension: batched network I/O (NETIO), ours.
+ *
+ * Under PVM an exit from ring 3 costs tens of microseconds, so the hvt
+ * network calls (one exit per frame read, per frame written, per poll) cap
+ * a request/response loop at a few thousand packets per second. NETIO does
+ * all three in one exit: send tx_count frames, receive up to rx_count frames
+ * into the guest's buffers, and if none arrived wait up to timeout_nsecs for
+ * one. Our monitor advertises it with UKVM_HOST_FEATURE_NETIO in the boot
+ * info's host_features; a guest uses it only then, and otherwise sticks to
+ * the base ABI (as it must on upstream monitors, where the port is invalid).
+ *
+ * Checks: counts at most UKVM_NETIO_MAX_FRAMES, both arrays and every frame
+ * inside guest memory, every handle an attached NET_BASIC device, tx frames
+ * at most mtu + 18 bytes, rx buffers at least mtu + 14 bytes. A malformed
+ * request gets ret = EINVAL and nothing is sent or received.
+ */
+#define UKVM_HOST_FEATURE_NETIO   (1U << 16)
+#define UKVM_HYPERCALL_NETIO      16         /* port 0x510 */
+#define UKVM_NETIO_MAX_FRAMES     64
+
+#ifndef __ASSEMBLER__
+struct ukvm_netio_frame {
+    uint64_t handle;            /* tx: IN; rx: OUT, the device it came from */
+    ukvm_gpa_t data;            /* IN: the frame (tx) or a buffer (rx) */
+    uint64_t len;               /* tx: IN; rx: IN buffer size, OUT frame size */
+    int32_t ret;                /* tx: OUT, enum ukvm_result */
+    uint32_t _pad;
+};
+
+struct ukvm_hc_netio {
+    ukvm_gpa_t tx;              /* IN: struct ukvm_netio_frame[tx_count] */
+    ukvm_gpa_t rx;              /* IN: struct ukvm_netio_frame[rx_count] */
+    uint32_t tx_count;          /* IN */
+    uint32_t rx_count;          /* IN */
+    uint64_t timeout_nsecs;     /* IN: wait for a frame if none was received */
+    uint64_t ready_set;         /* OUT: devices that may hold more frames */
+    uint32_t rx_filled;         /* OUT: rx[0 .. rx_filled) hold frames */
+    int32_t ret;                /* OUT: enum ukvm_result */
+};
+#endif
+
+/*
  * Layout checks: the sizes and offsets of ABI.md. A mismatch here is a
  * compile error on both sides.
  */
@@ -372,6 +414,18 @@ UKVM_CHECK_LAYOUT(mft_entry, attached, 96);
 UKVM_CHECK_SIZE(mft, 8);
 UKVM_CHECK_LAYOUT(mft, e, 8);
 UKVM_CHECK_SIZE(ukvm_cpl3_note_desc, 24);
+UKVM_CHECK_SIZE(ukvm_netio_frame, 32);
+UKVM_CHECK_LAYOUT(ukvm_netio_frame, data, 8);
+UKVM_CHECK_LAYOUT(ukvm_netio_frame, len, 16);
+UKVM_CHECK_LAYOUT(ukvm_netio_frame, ret, 24);
+UKVM_CHECK_SIZE(ukvm_hc_netio, 48);
+UKVM_CHECK_LAYOUT(ukvm_hc_netio, rx, 8);
+UKVM_CHECK_LAYOUT(ukvm_hc_netio, tx_count, 16);
+UKVM_CHECK_LAYOUT(ukvm_hc_netio, rx_count, 20);
+UKVM_CHECK_LAYOUT(ukvm_hc_netio, timeout_nsecs, 24);
+UKVM_CHECK_LAYOUT(ukvm_hc_netio, ready_set, 32);
+UKVM_CHECK_LAYOUT(ukvm_hc_netio, rx_filled, 40);
+UKVM_CHECK_LAYOUT(ukvm_hc_netio, ret, 44);
 UKVM_CHECK_LAYOUT(ukvm_cpl3_note_desc, idt, 8);
 UKVM_CHECK_LAYOUT(ukvm_cpl3_note_desc, exception_stack, 16);
 

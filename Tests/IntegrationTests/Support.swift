@@ -180,12 +180,14 @@ final class TempFile {
 // MARK: - Background processes
 
 /// A child process running in the background (a guest serving the network),
-/// killed on deinit if still running.
-final class Background {
+/// killed on deinit if still running. Its output (stdout and stderr) is
+/// collected as it comes, so a test can wait for a line.
+final class Background: @unchecked Sendable {
     let process = Process()
     private let out = Pipe()
-    nonisolated(unsafe) private var data = Data()
-    private let group = DispatchGroup()
+    private let lock = NSLock()
+    private var data = Data()
+    private let done = DispatchSemaphore(value: 0)
 
     init(_ argv: [String]) throws {
         process.executableURL = URL(fileURLWithPath: argv[0])
@@ -196,9 +198,28 @@ final class Background {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         let handle = out.fileHandleForReading
-        DispatchQueue.global().async(group: group) { [self] in
-            data = handle.readDataToEndOfFile()
+        Thread.detachNewThread { [self] in
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                lock.withLock { data.append(chunk) }
+            }
+            done.signal()
         }
+    }
+
+    var output: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
+
+    /// Waits up to `timeout` s until the output contains `text`.
+    @discardableResult
+    func waitFor(_ text: String, timeout: Double = 20) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if output.contains(text) { return true }
+            if !process.isRunning { return output.contains(text) }
+            usleep(5_000)
+        }
+        return false
     }
 
     /// Waits up to `timeout` s for the process to exit by itself.
@@ -208,8 +229,9 @@ final class Background {
         let timedOut = process.isRunning
         if timedOut { stop() }
         process.waitUntilExit()
-        group.wait()
-        return ProcessResult(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self),
+        done.wait()
+        done.signal()
+        return ProcessResult(status: process.terminationStatus, output: output,
                              errorOutput: "", timedOut: timedOut)
     }
 

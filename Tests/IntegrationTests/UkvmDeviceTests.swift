@@ -128,6 +128,7 @@ struct UkvmNetTests {
         try ns.addTap("tap0", address: "10.66.0.1/24")
         let guest = try Background(ns.exec([monitorPath, "--net:service0=tap0", ukvmImage("net"), "10.66.0.2"]))
         defer { guest.stop() }
+        #expect(guest.waitFor("net: serving"), "\(guest.output)")
         let ping = run(ns.exec(["ping", "-c", "3", "-W", "5", "10.66.0.2"]), timeout: 30)
         #expect(ping.status == 0, "\(ping)")
         #expect(ping.output.contains("3 received"), "\(ping)")
@@ -142,16 +143,20 @@ struct UkvmNetTests {
         try ns.addTap("tap1", address: "10.68.0.1/24")
         let guest = try Background(ns.exec([monitorPath, "--net:service0=tap0", "--net:service1=tap1",
                                             "--net-mac:service1=02:00:00:00:00:42",
-                                            ukvmImage("net2"), "10.67.0.2", "10.68.0.2", "-n", "6"]))
+                                            ukvmImage("net2"), "10.67.0.2", "10.68.0.2", "-n", "7"]))
+        #expect(guest.waitFor("net: serving"), "\(guest.output)")
         for address in ["10.67.0.2", "10.68.0.2"] {
             let ping = run(ns.exec(["ping", "-c", "3", "-W", "5", address]), timeout: 30)
             #expect(ping.output.contains("3 received"), "\(ping)")
         }
+        // Checked while the guest runs: the tap drops the entry on exit.
         let neigh = sh("ip -n \(ns.name) neigh show 10.68.0.2")
         #expect(neigh.output.contains("02:00:00:00:00:42"), "\(neigh)")
+        // The seventh echo ends the guest.
+        run(ns.exec(["ping", "-c", "1", "-W", "5", "10.67.0.2"]), timeout: 30)
         let r = guest.wait(timeout: 20)
         #expect(r.status == 0, "\(r)")
-        #expect(r.output.contains("net: answered 6 echo requests"), "\(r)")
+        #expect(r.output.contains("net: answered 7 echo requests"), "\(r)")
     }
 
     @Test func badTaps() throws {

@@ -164,6 +164,7 @@ struct ukvm_hc_halt {
  */
 #define UKVM_GDT_BASE          0x1000
 #define UKVM_TSS_BASE          0x1800
+#define UKVM_TSS_LIMIT         0x268  /* 104-byte TSS, 512-byte I/O bitmap, 0xff */
 #define UKVM_PML4_BASE         0x2000
 #define UKVM_PDPT_BASE         0x3000
 #define UKVM_PDE_BASE          0x4000
@@ -284,8 +285,10 @@ struct mft {
  *   - RFLAGS.IOPL = 3, so the hypercall `outl` works from ring 3;
  *   - every guest page (but the NULL guard and the GDT/TSS page) has the U bit;
  *     the GDT/TSS page at 0x1000 is present but supervisor-only;
- *   - a 64-bit TSS at UKVM_TSS_BASE with RSP0 = exception_stack, TR =
- *     UKVM_GDT_TSS, and IDTR = {idt, 4095}: exceptions raised in ring 3 enter
+ *   - a 64-bit TSS at UKVM_TSS_BASE with RSP0 = exception_stack and an I/O
+ *     permission bitmap that allows ports 0 - 0xfff (TR = UKVM_GDT_TSS, limit
+ *     UKVM_TSS_LIMIT): PVM checks the bitmap for ring-3 `out`, whatever
+ *     IOPL says; and IDTR = {idt, 4095}: exceptions raised in ring 3 enter
  *     the guest's ring-0 handlers on a stack of their own;
  *   - CR4.FSGSBASE set when the vCPU's CPUID has FSGSBASE (leaf 7, EBX bit 0),
  *     so the guest can set its TLS base with WRFSBASE instead of WRMSR.

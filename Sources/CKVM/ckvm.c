@@ -1,0 +1,38 @@
+/*
+ * ckvm.c: ioctl request numbers as constants, for Swift, and ppoll(2).
+ *
+ * The request numbers are _IO()/_IOR()/_IOW()/_IOWR() macros in the kernel
+ * headers, which the Swift importer cannot evaluate.
+ */
+#include <poll.h>
+#include "ckvm.h"
+
+int ckvm_ppoll(struct pollfd *fds, unsigned long nfds,
+               const struct timespec *timeout)
+{
+    return ppoll(fds, (nfds_t)nfds, timeout, NULL);
+}
+
+const unsigned long ckvm_KVM_GET_API_VERSION = KVM_GET_API_VERSION;
+const unsigned long ckvm_KVM_CREATE_VM = KVM_CREATE_VM;
+const unsigned long ckvm_KVM_CHECK_EXTENSION = KVM_CHECK_EXTENSION;
+const unsigned long ckvm_KVM_GET_VCPU_MMAP_SIZE = KVM_GET_VCPU_MMAP_SIZE;
+const unsigned long ckvm_KVM_GET_SUPPORTED_CPUID = KVM_GET_SUPPORTED_CPUID;
+
+const unsigned long ckvm_KVM_SET_USER_MEMORY_REGION = KVM_SET_USER_MEMORY_REGION;
+const unsigned long ckvm_KVM_CREATE_VCPU = KVM_CREATE_VCPU;
+
+const unsigned long ckvm_KVM_RUN = KVM_RUN;
+const unsigned long ckvm_KVM_GET_REGS = KVM_GET_REGS;
+const unsigned long ckvm_KVM_SET_REGS = KVM_SET_REGS;
+const unsigned long ckvm_KVM_GET_SREGS = KVM_GET_SREGS;
+const unsigned long ckvm_KVM_SET_SREGS = KVM_SET_SREGS;
+const unsigned long ckvm_KVM_SET_CPUID2 = KVM_SET_CPUID2;
+const unsigned long ckvm_KVM_GET_TSC_KHZ = KVM_GET_TSC_KHZ;
+
+const unsigned long ckvm_TUNSETIFF = TUNSETIFF;
+const unsigned long ckvm_TUNGETIFF = TUNGETIFF;
+const unsigned long ckvm_SIOCGIFFLAGS = SIOCGIFFLAGS;
+const unsigned long ckvm_SIOCGIFMTU = SIOCGIFMTU;
+
+const unsigned long ckvm_BLKGETSIZE64 = BLKGETSIZE64;

@@ -1,0 +1,140 @@
+/*
+ * ckvm.h: the C side of the monitor, kept thin.
+ *
+ * Swift cannot import function-like macros such as _IOW() nor call the
+ * variadic ioctl(2), and it reads the anonymous unions of struct kvm_run
+ * awkwardly. So this header only:
+ *   - includes the kernel headers the monitor needs and the ABI header that
+ *     the guest includes too (ukvm_abi.h, the same file: a symlink);
+ *   - exports ioctl request numbers as constants (ckvm.c);
+ *   - gives ioctl(2) fixed signatures, and ppoll(2) a home (ckvm.c);
+ *   - offers accessors for the kvm_run fields the run loop decodes.
+ * Nothing here allocates, and nothing here has logic worth testing.
+ */
+#ifndef CKVM_H
+#define CKVM_H
+
+#include <stdint.h>
+#include <poll.h>
+#include <time.h>
+#include <sys/ioctl.h>
+#include <net/if.h>       /* before <linux/if_tun.h>: glibc's ifreq wins */
+#include <linux/kvm.h>
+#include <linux/if_tun.h>
+#include <linux/fs.h>
+
+#include "ukvm_abi.h"
+
+/* KVM: system ioctls (on /dev/kvm). */
+extern const unsigned long ckvm_KVM_GET_API_VERSION;
+extern const unsigned long ckvm_KVM_CREATE_VM;
+extern const unsigned long ckvm_KVM_CHECK_EXTENSION;
+extern const unsigned long ckvm_KVM_GET_VCPU_MMAP_SIZE;
+extern const unsigned long ckvm_KVM_GET_SUPPORTED_CPUID;
+/* KVM: VM ioctls. */
+extern const unsigned long ckvm_KVM_SET_USER_MEMORY_REGION;
+extern const unsigned long ckvm_KVM_CREATE_VCPU;
+/* KVM: vCPU ioctls. */
+extern const unsigned long ckvm_KVM_RUN;
+extern const unsigned long ckvm_KVM_GET_REGS;
+extern const unsigned long ckvm_KVM_SET_REGS;
+extern const unsigned long ckvm_KVM_GET_SREGS;
+extern const unsigned long ckvm_KVM_SET_SREGS;
+extern const unsigned long ckvm_KVM_SET_CPUID2;
+extern const unsigned long ckvm_KVM_GET_TSC_KHZ;
+/* Tap devices and interfaces. */
+extern const unsigned long ckvm_TUNSETIFF;
+extern const unsigned long ckvm_TUNGETIFF;
+extern const unsigned long ckvm_SIOCGIFFLAGS;
+extern const unsigned long ckvm_SIOCGIFMTU;
+/* Block devices: size in bytes. */
+extern const unsigned long ckvm_BLKGETSIZE64;
+
+/* ioctl(2) with an argument pointer (most requests). */
+static inline int ckvm_ioctl(int fd, unsigned long request, void *arg)
+{
+    return ioctl(fd, request, arg);
+}
+
+/* ioctl(2) with an integer argument (KVM_CREATE_VM, KVM_CREATE_VCPU, ...). */
+static inline int ckvm_ioctl_value(int fd, unsigned long request,
+                                   unsigned long value)
+{
+    return ioctl(fd, request, value);
+}
+
+/*
+ * ppoll(2): Glibc declares it only under _GNU_SOURCE, which Swift's Glibc
+ * module is built without; ckvm.c is compiled with it (Package.swift).
+ */
+int ckvm_ppoll(struct pollfd *fds, unsigned long nfds,
+               const struct timespec *timeout);
+
+/*
+ * kvm_run accessors. The fields sit in anonymous unions, which Swift imports
+ * poorly; these compile to single loads and stores.
+ */
+static inline uint32_t ckvm_run_exit_reason(const struct kvm_run *run)
+{
+    return run->exit_reason;
+}
+
+/* Where a signal handler sets immediate_exit: KVM_RUN then returns EINTR. */
+static inline volatile uint8_t *ckvm_run_immediate_exit(struct kvm_run *run)
+{
+    return &run->immediate_exit;
+}
+
+static inline uint8_t ckvm_run_io_direction(const struct kvm_run *run)
+{
+    return run->io.direction;
+}
+
+static inline uint8_t ckvm_run_io_size(const struct kvm_run *run)
+{
+    return run->io.size;
+}
+
+static inline uint16_t ckvm_run_io_port(const struct kvm_run *run)
+{
+    return run->io.port;
+}
+
+static inline uint32_t ckvm_run_io_count(const struct kvm_run *run)
+{
+    return run->io.count;
+}
+
+static inline uint64_t ckvm_run_io_data_offset(const struct kvm_run *run)
+{
+    return run->io.data_offset;
+}
+
+static inline uint64_t ckvm_run_mmio_phys_addr(const struct kvm_run *run)
+{
+    return run->mmio.phys_addr;
+}
+
+static inline uint8_t ckvm_run_mmio_is_write(const struct kvm_run *run)
+{
+    return run->mmio.is_write;
+}
+
+static inline uint32_t ckvm_run_internal_suberror(const struct kvm_run *run)
+{
+    return run->internal.suberror;
+}
+
+static inline uint64_t ckvm_run_fail_entry_reason(const struct kvm_run *run)
+{
+    return run->fail_entry.hardware_entry_failure_reason;
+}
+
+/* struct kvm_cpuid2 ends in a flexible array: its size for n entries. */
+static inline size_t ckvm_cpuid2_size(uint32_t nent)
+{
+    return sizeof(struct kvm_cpuid2) +
+           (size_t)nent * sizeof(struct kvm_cpuid_entry2);
+}
+
+#endif /* CKVM_H */

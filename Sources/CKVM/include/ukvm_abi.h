@@ -1,0 +1,1 @@
+../../../kernel/ukvm/ukvm_abi.h

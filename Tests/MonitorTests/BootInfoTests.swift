@@ -1,0 +1,77 @@
+// BootInfoTests.swift: boot info layout, command line and manifest copy.
+
+import CKVM
+import Testing
+@testable import Monitor
+
+@Suite struct BootInfoTests {
+    func manifest() -> Manifest {
+        var m = Manifest(entries: [Manifest.Entry(name: "", type: .reservedFirst),
+                                   Manifest.Entry(name: "disk", type: .blockBasic),
+                                   Manifest.Entry(name: "net0", type: .netBasic)])
+        m.entries[1].attached = true
+        m.entries[1].capacity = 1 << 20
+        m.entries[1].blockSize = 4096
+        m.entries[1].hostpriv = 9
+        m.entries[2].attached = true
+        m.entries[2].mac = [2, 1, 2, 3, 4, 5]
+        m.entries[2].mtu = 1500
+        return m
+    }
+
+    @Test func layout() {
+        let l = BootInfo.layout(for: manifest())
+        #expect(l.bootInfo == 0x10000)
+        #expect(l.manifest == 0x10038)
+        #expect(l.commandLine == 0x10038 + 8 + 3 * 104)
+        #expect(l.commandLine % 8 == 0)
+        #expect(l.end == l.commandLine + 8192)
+        let biggest = Manifest(entries: [Manifest.Entry](repeating: Manifest.Entry(name: "x", type: .blockBasic),
+                                                         count: 64))
+        #expect(BootInfo.layout(for: biggest).end <= 0x100000)
+    }
+
+    @Test func contents() throws {
+        let m = try testMemory()
+        let l = try BootInfo.write(to: m, kernelEnd: 0x123456, cpuCycleFrequency: 2_000_000_000,
+                                   manifest: manifest(), commandLine: "hello --solo5:quiet")
+        let info = try m.load(ukvm_boot_info.self, gpa: 0x10000)
+        #expect(info.mem_size == 8 << 20)
+        #expect(info.kernel_end == 0x123456)
+        #expect(info.cpu_cycle_freq == 2_000_000_000)
+        #expect(info.cmdline == l.commandLine)
+        #expect(info.mft == l.manifest)
+        #expect(info.host_features == 0 && info.guest_features == 0 && info.net_ring == 0)
+
+        let text = "hello --solo5:quiet"
+        let bytes = try m.buffer(gpa: info.cmdline, count: UInt64(text.utf8.count + 1))
+        #expect(Array(bytes) == Array(text.utf8) + [0])
+
+        #expect(try m.load(UInt32.self, gpa: info.mft) == 1)       // version
+        #expect(try m.load(UInt32.self, gpa: info.mft + 4) == 3)   // entries
+        let e0 = info.mft + 8
+        #expect(try m.load(UInt32.self, gpa: e0 + 68) == 1 << 30)
+        #expect(try m.load(UInt8.self, gpa: e0 + 96) == 0)
+        let e1 = e0 + 104
+        #expect(Array(try m.buffer(gpa: e1, count: 5)) == Array("disk".utf8) + [0])
+        #expect(try m.load(UInt32.self, gpa: e1 + 68) == 1)
+        #expect(try m.load(UInt64.self, gpa: e1 + 72) == 1 << 20)
+        #expect(try m.load(UInt16.self, gpa: e1 + 80) == 4096)
+        #expect(try m.load(UInt64.self, gpa: e1 + 88) == 9)
+        #expect(try m.load(UInt8.self, gpa: e1 + 96) == 1)
+        let e2 = e1 + 104
+        #expect(try m.load(UInt32.self, gpa: e2 + 68) == 2)
+        #expect(Array(try m.buffer(gpa: e2 + 72, count: 6)) == [2, 1, 2, 3, 4, 5])
+        #expect(try m.load(UInt16.self, gpa: e2 + 78) == 1500)
+        #expect(try m.load(UInt8.self, gpa: e2 + 96) == 1)
+    }
+
+    @Test func longestCommandLine() throws {
+        let m = try testMemory()
+        let text = String(repeating: "a", count: 8191)
+        let l = try BootInfo.write(to: m, kernelEnd: 0x200000, cpuCycleFrequency: 1,
+                                   manifest: Manifest.empty, commandLine: text)
+        #expect(try m.load(UInt8.self, gpa: l.commandLine + 8190) == 0x61)
+        #expect(try m.load(UInt8.self, gpa: l.commandLine + 8191) == 0)
+    }
+}

@@ -1,0 +1,135 @@
+// ELFTests.swift: the image parser accepts a valid image and refuses each
+// broken rule of ABI.md with a clear reason.
+
+import Glibc
+import Testing
+@testable import Monitor
+
+@Suite struct ELFTests {
+    @Test func validImageParses() throws {
+        let image = try ELF.parse(TestImage().build(), memorySize: 512 << 20)
+        #expect(image.entry == 0x100000)
+        #expect(image.segments.count == 2)
+        #expect(image.kernelEnd == 0x103000)
+        #expect(image.abi == ABINote(target: 1, version: 2))
+        #expect(image.manifest.entries.map(\.name) == ["", "disk", "net0"])
+        #expect(image.manifest.entries.map(\.type) == [.reservedFirst, .blockBasic, .netBasic])
+        #expect(image.cpl3 == nil)
+    }
+
+    @Test func loadCopiesDataAndZeroesBss() throws {
+        let image = try ELF.parse(TestImage().build(), memorySize: 8 << 20)
+        let memory = try testMemory()
+        memset(memory.base + 0x101004, 0xaa, 16)  // junk that .bss must clear
+        try image.load(into: memory)
+        #expect(try memory.load(UInt8.self, gpa: 0x100000) == 0x90)
+        #expect(try memory.load(UInt32.self, gpa: 0x101000) == 0x0403_0201)
+        #expect(try memory.load(UInt64.self, gpa: 0x101004) == 0)
+    }
+
+    @Test func emptyAndTruncatedFiles() {
+        #expect(throws: ImageProblem.self) { try ELF.parse([], memorySize: 512 << 20) }
+        let bytes = TestImage().build()
+        #expect(throws: ImageProblem.self) { try ELF.parse(Array(bytes.prefix(63)), memorySize: 512 << 20) }
+        // Header intact, program headers cut off.
+        let cut = Array(bytes.prefix(100))
+        #expect(throws: ImageProblem.invalid("program header table lies outside the file")) {
+            try ELF.parse(cut, memorySize: 512 << 20)
+        }
+        // Everything but the segment data.
+        var short = bytes
+        short.removeLast(40)
+        #expect(throws: ImageProblem.self) { try ELF.parse(short, memorySize: 512 << 20) }
+    }
+
+    @Test func badMagic() {
+        var bytes = TestImage().build()
+        bytes[1] = 0x46
+        #expect(throws: ImageProblem.invalid("not an ELF file (bad magic)")) {
+            try ELF.parse(bytes, memorySize: 512 << 20)
+        }
+    }
+
+    @Test func wrongClassEncodingTypeMachine() {
+        var i = TestImage()
+        i.elfClass = 1
+        #expect(reason(i) == "not a 64-bit ELF file")
+        i = TestImage()
+        i.dataEncoding = 2
+        #expect(reason(i) == "not a little-endian ELF file")
+        i = TestImage()
+        i.type = 3
+        #expect(reason(i).contains("ET_EXEC"))
+        i = TestImage()
+        i.machine = 183
+        #expect(reason(i).contains("not an x86_64 image"))
+    }
+
+    @Test func segmentBelowKernelBase() {
+        var i = TestImage()
+        i.segments[0].vaddr = 0xff000
+        i.entry = 0xff000
+        #expect(reason(i).contains("below 0x100000"))
+    }
+
+    @Test func overlappingAndDescendingSegments() {
+        var i = TestImage()
+        i.segments[1].vaddr = 0x1000f0
+        #expect(reason(i).contains("overlaps or precedes"))
+        i = TestImage()
+        i.segments.swapAt(0, 1)
+        i.entry = 0x100000
+        #expect(reason(i).contains("overlaps or precedes"))
+    }
+
+    @Test func writableAndExecutable() {
+        var i = TestImage()
+        i.segments[0].flags = 7
+        #expect(reason(i).contains("both writable and executable"))
+    }
+
+    @Test func entryOutsideExecutableSegment() {
+        var i = TestImage()
+        i.entry = 0x101000    // in the data segment
+        #expect(reason(i).contains("entry point 0x101000"))
+        i.entry = 0x100100    // one past the text segment
+        #expect(reason(i).contains("entry point"))
+        i.entry = 0x1000ff
+        #expect(problem(i) == nil)
+    }
+
+    @Test func fileSizeLargerThanMemorySize() {
+        var i = TestImage()
+        i.segments[1].memSize = 2
+        #expect(reason(i).contains("exceeds memory size"))
+    }
+
+    @Test func segmentDataPastEndOfFile() {
+        var i = TestImage()
+        i.segments[1].offsetOverride = 1 << 20
+        #expect(reason(i).contains("outside the file"))
+        i = TestImage()
+        i.segments[1].offsetOverride = UInt64.max - 1
+        #expect(reason(i).contains("outside the file"))
+        i = TestImage()
+        i.segments[1].fileSizeOverride = 0x1000
+        #expect(reason(i).contains("outside the file"))
+    }
+
+    @Test func segmentOutsideGuestMemory() {
+        var i = TestImage()
+        i.segments[1].memSize = 0x800000
+        #expect(problem(i, memory: 8 << 20) == .doesNotFit(end: 0x901000))
+        i.segments[1].memSize = UInt64.max - 0x1000
+        #expect(reason(i).contains("overflows"))
+    }
+
+    @Test func emptySegmentsAndOtherTypesAreSkipped() throws {
+        var i = TestImage()
+        i.segments.append(TestImage.Segment(flags: 6, vaddr: 0x50, data: [], memSize: 0))
+        i.segments.append(TestImage.Segment(type: 0x6474_e551, flags: 7, vaddr: 0, data: [], memSize: 0))
+        #expect(problem(i) == nil)
+        i.segments = []
+        #expect(reason(i).contains("no loadable segments") || reason(i).contains("program headers"))
+    }
+}

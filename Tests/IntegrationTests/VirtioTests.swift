@@ -48,21 +48,6 @@ struct VirtioTests {
         #expect(r.output.contains(helloWorld4 + "cmdline: plain qemu\n"), "\(r)")
     }
 
-    /// Boot to exit, QEMU's start included. The target is 100 ms; the bound
-    /// leaves room for a loaded machine but not for a slow BIOS or a long
-    /// clock calibration (each would cost 100 ms or more on every run).
-    @Test func helloBootsQuickly() throws {
-        var best = Double.infinity
-        for _ in 0..<3 {
-            let start = Date()
-            let r = try #require(bootVirtio("hello", ["--solo5:quiet"]))
-            best = min(best, Date().timeIntervalSince(start))
-            #expect(r.status == 0, "\(r)")
-        }
-        print("virtio hello: best of 3 boots \(Int(best * 1000)) ms (TCG)")
-        #expect(best < 0.3, "best of 3 boots took \(Int(best * 1000)) ms")
-    }
-
     /// The guest sleeps 1 s by its own clock; seen from here that must be
     /// about 1 s too, which checks the TSC calibration (the guest alone
     /// cannot tell a wrong frequency: both its clocks run off the TSC).

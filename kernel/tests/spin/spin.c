@@ -7,6 +7,9 @@
 
 int solo5_app_main(const struct solo5_start_info *si)
 {
+    uint16_t cs;
+    __asm__ __volatile__("mov %%cs, %0" : "=r"(cs));
+    printf("spin: running at CPL %u\n", cs & 3);
     uint64_t n = parse_u64(si->cmdline, 100000000);
     uint64_t i = n;
     solo5_time_t start = solo5_clock_monotonic();

@@ -7,20 +7,24 @@
 
 #include "kernel.h"
 
+/* Unbuffered, after whatever boot messages are still buffered. */
 static void puts_str(const char *s)
 {
+    console_flush();
     platform_puts(s, strlen(s));
 }
 
 void solo5_exit(int status)
 {
     log(LOG_INFO, "solo5_exit(%d) called\n", status);
+    console_flush();
     platform_exit(status, NULL);
 }
 
 void solo5_abort(void)
 {
     log(LOG_ERROR, "solo5_abort() called\n");
+    console_flush();
     platform_exit(SOLO5_EXIT_ABORT, NULL);
 }
 

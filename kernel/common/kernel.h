@@ -70,7 +70,13 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int snprintf(char *buf, size_t size, const char *fmt, ...) PRINTF(3, 4);
 int printf(const char *fmt, ...) PRINTF(1, 2);
 
-/* ---- log.c: kernel messages, filtered by --solo5:LEVEL ---- */
+/* ---- log.c: the console, and kernel messages filtered by --solo5:LEVEL ---- */
+/* All console output goes through here (never platform_puts directly). */
+void console_write(const char *buf, size_t n);
+/* From now until console_flush(), gather output into one write. */
+void console_buffer_boot(void);
+/* Writes what was gathered and stops gathering. */
+void console_flush(void);
 enum log_level {
     LOG_QUIET = 0, LOG_ERROR = 1, LOG_WARN = 2, LOG_INFO = 3, LOG_DEBUG = 4
 };

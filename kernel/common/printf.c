@@ -159,6 +159,6 @@ int printf(const char *fmt, ...)
     int n = vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     size_t len = (n < 0) ? 0 : ((size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
-    platform_puts(buf, len);
+    console_write(buf, len);
     return n;
 }

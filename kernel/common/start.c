@@ -14,7 +14,7 @@ static void banner(void)
         "\\__ \\ (   | | (   |  ) |\n"
         "____/\\___/ _|\\___/____/\n";
     if (log_level >= LOG_INFO)
-        platform_puts(logo, sizeof logo - 1);
+        console_write(logo, sizeof logo - 1);
 }
 
 static void print_memory_map(const struct kernel_boot *boot,
@@ -41,6 +41,8 @@ void kernel_main(const struct kernel_boot *boot)
 {
     static struct solo5_start_info si;
 
+    console_buffer_boot();
+
     /* Options first: --solo5:quiet must silence the banner too. */
     si.cmdline = cmdline_parse((char *)boot->cmdline);
 
@@ -59,5 +61,6 @@ void kernel_main(const struct kernel_boot *boot)
     log(LOG_INFO, "Bindings version %s\n", SOLO5_VERSION);
     print_memory_map(boot, &si);
 
+    console_flush();
     solo5_exit(solo5_app_main(&si));
 }

@@ -2,20 +2,6 @@
 
 #include "ukvm.h"
 
-solo5_result_t solo5_block_acquire(const char *name, solo5_handle_t *handle,
-        struct solo5_block_info *info)
-{
-    solo5_handle_t h;
-    const struct mft_entry *e = mft_get_by_name(name, MFT_DEV_BLOCK_BASIC, &h);
-    if (!e || !handle || !info)
-        return SOLO5_R_EINVAL;
-    *handle = h;
-    info->capacity = e->u.block_basic.capacity;
-    info->block_size = e->u.block_basic.block_size;
-    log(LOG_INFO, "Application acquired '%s' as block device\n", name);
-    return SOLO5_R_OK;
-}
-
 /* One whole, aligned block inside the device, as the API promises. */
 static bool valid_request(solo5_handle_t handle, solo5_off_t offset,
         size_t size)

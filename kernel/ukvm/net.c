@@ -16,8 +16,7 @@
 #define SLOTS 16
 #define SLOT_SIZE 9216 /* a jumbo frame and its header */
 
-static bool netio;          /* the monitor offers NETIO */
-static bool acquired;       /* the application has a network device */
+static bool netio;          /* the monitor offers NETIO, for a net device */
 
 /* Receive buffers and what they hold. */
 static uint8_t rx_buf[SLOTS][SLOT_SIZE];
@@ -36,12 +35,13 @@ static unsigned tx_pending;
 
 void net_init(const struct ukvm_boot_info *bi)
 {
-    netio = bi->host_features & UKVM_HOST_FEATURE_NETIO;
+    netio = (bi->host_features & UKVM_HOST_FEATURE_NETIO) &&
+        mft_has_attached(MFT_DEV_NET_BASIC);
 }
 
 bool net_batched(void)
 {
-    return netio && acquired;
+    return netio;
 }
 
 /*
@@ -115,21 +115,6 @@ static int oldest(solo5_handle_t handle)
                 (best < 0 || rx_slot[i].seq < rx_slot[best].seq))
             best = i;
     return best;
-}
-
-solo5_result_t solo5_net_acquire(const char *name, solo5_handle_t *handle,
-        struct solo5_net_info *info)
-{
-    solo5_handle_t h;
-    const struct mft_entry *e = mft_get_by_name(name, MFT_DEV_NET_BASIC, &h);
-    if (!e || !handle || !info)
-        return SOLO5_R_EINVAL;
-    *handle = h;
-    memcpy(info->mac_address, e->u.net_basic.mac, SOLO5_NET_ALEN);
-    info->mtu = e->u.net_basic.mtu;
-    acquired = true;
-    log(LOG_INFO, "Application acquired '%s' as network device\n", name);
-    return SOLO5_R_OK;
 }
 
 solo5_result_t solo5_net_write(solo5_handle_t handle, const uint8_t *buf,

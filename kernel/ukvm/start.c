@@ -26,8 +26,8 @@ void _start(const struct ukvm_boot_info *bi)
         cpu_init();
 
     time_init(bi);
-    net_init(bi);
     mft_init((const struct mft *)(uintptr_t)bi->mft);
+    net_init(bi); /* after the manifest: NETIO only with a network device */
 
     const char *src = (const char *)(uintptr_t)bi->cmdline;
     if (src)

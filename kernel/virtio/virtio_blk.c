@@ -118,20 +118,6 @@ void virtio_blk_attach(unsigned i, struct mft_entry *e, solo5_handle_t h)
     e->attached = 1;
 }
 
-solo5_result_t solo5_block_acquire(const char *name, solo5_handle_t *handle,
-        struct solo5_block_info *info)
-{
-    solo5_handle_t h;
-    const struct mft_entry *e = mft_get_by_name(name, MFT_DEV_BLOCK_BASIC, &h);
-    if (!e || !handle || !info)
-        return SOLO5_R_EINVAL;
-    *handle = h;
-    info->capacity = e->u.block_basic.capacity;
-    info->block_size = e->u.block_basic.block_size;
-    log(LOG_INFO, "Application acquired '%s' as block device\n", name);
-    return SOLO5_R_OK;
-}
-
 /* The device behind handle if the request is one whole, aligned block
  * inside it, as the API promises; else NULL. */
 static struct blk_dev *check_request(solo5_handle_t handle,

@@ -162,20 +162,6 @@ static struct net_dev *dev_by_handle(solo5_handle_t h)
     return NULL;
 }
 
-solo5_result_t solo5_net_acquire(const char *name, solo5_handle_t *handle,
-        struct solo5_net_info *info)
-{
-    solo5_handle_t h;
-    const struct mft_entry *e = mft_get_by_name(name, MFT_DEV_NET_BASIC, &h);
-    if (!e || !handle || !info)
-        return SOLO5_R_EINVAL;
-    *handle = h;
-    memcpy(info->mac_address, e->u.net_basic.mac, SOLO5_NET_ALEN);
-    info->mtu = e->u.net_basic.mtu;
-    log(LOG_INFO, "Application acquired '%s' as network device\n", name);
-    return SOLO5_R_OK;
-}
-
 /* Takes back the transmit buffers the device is done with. */
 static void tx_reclaim(struct net_dev *n)
 {

@@ -20,6 +20,9 @@ final class NetBatch {
     private let pollFDs: UnsafeMutableBufferPointer<pollfd>
     /// An rx buffer must hold a frame of any device: largest MTU + 14.
     private let rxMinimum: UInt64
+    /// After receive(): the devices (bit = handle) not read dry, which may
+    /// hold more frames. Saves a poll per call to find out.
+    private var notDrained: UInt64 = 0
 
     static let maxFrames = UInt32(UKVM_NETIO_MAX_FRAMES)
     static let frameSize = MemoryLayout<ukvm_netio_frame>.size
@@ -63,7 +66,9 @@ final class NetBatch {
             filled = receive(rx, count: Int(hc.rx_count), memory: memory)
         }
         hc.rx_filled = UInt32(filled)
-        hc.ready_set = readySet()
+        // Devices not read dry may hold more; the others were empty just now.
+        // With no buffers to read into, nothing was read: ask the taps.
+        hc.ready_set = hc.rx_count > 0 ? notDrained : readySet()
         hc.ret = Int32(UKVM_OK.rawValue)
     }
 
@@ -116,10 +121,17 @@ final class NetBatch {
     }
 
     /// Reads frames into the rx buffers, taking the devices in turn, until
-    /// the buffers run out or every device is empty. Returns how many.
+    /// the buffers run out or every device is empty. Returns how many, and
+    /// leaves in `notDrained` the devices (by handle) it did not read dry.
     private func receive(_ rx: UnsafeMutableRawPointer, count: Int, memory: GuestMemory) -> Int {
         var filled = 0
         var empty: UInt64 = 0   // bit i: device i (in `handles`) has nothing left
+        defer {
+            notDrained = 0
+            for (i, h) in handles.enumerated() where empty & (1 << UInt64(i)) == 0 {
+                notDrained |= 1 << UInt64(h)
+            }
+        }
         let all: UInt64 = handles.count == 64 ? ~0 : (1 << UInt64(handles.count)) - 1
         while filled < count && empty != all {
             for (i, h) in handles.enumerated() where filled < count && empty & (1 << UInt64(i)) == 0 {
@@ -161,13 +173,6 @@ final class NetBatch {
         return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
     }
 
-    /// Waits up to `timeout` ns for any device to become readable.
-    private func wait(timeout: UInt64) {
-        let seconds = min(timeout / 1_000_000_000, UInt64(Int32.max))
-        var ts = timespec(tv_sec: Int(seconds), tv_nsec: Int(timeout % 1_000_000_000))
-        _ = ckvm_ppoll(pollFDs.baseAddress, UInt(pollFDs.count), &ts)
-    }
-
     /// The devices with frames waiting right now (bit = handle).
     private func readySet() -> UInt64 {
         guard pollFDs.count > 0 else { return 0 }
@@ -178,5 +183,12 @@ final class NetBatch {
             ready |= 1 << UInt64(handles[i])
         }
         return ready
+    }
+
+    /// Waits up to `timeout` ns for any device to become readable.
+    private func wait(timeout: UInt64) {
+        let seconds = min(timeout / 1_000_000_000, UInt64(Int32.max))
+        var ts = timespec(tv_sec: Int(seconds), tv_nsec: Int(timeout % 1_000_000_000))
+        _ = ckvm_ppoll(pollFDs.baseAddress, UInt(pollFDs.count), &ts)
     }
 }

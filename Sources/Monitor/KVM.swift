@@ -164,12 +164,19 @@ final class VCPU {
         guard ckvm_ioctl(fd, ckvm_KVM_SET_SREGS, &sregs) == 0 else { throw KVMError("KVM_SET_SREGS") }
     }
 
-    /// Passes the host's supported CPUID through to the guest.
+    /// Passes the host's supported CPUID through to the guest, and says
+    /// whether it has FSGSBASE (leaf 7, subleaf 0, EBX bit 0).
     /// The corresponding ioctls are `KVM_GET_SUPPORTED_CPUID`, `KVM_SET_CPUID2`.
-    func setSupportedCPUID() throws(KVMError) {
+    func setSupportedCPUID() throws(KVMError) -> Bool {
         let cpuid = try vm.kvm.supportedCPUID()
         defer { cpuid.deallocate() }
         guard ckvm_ioctl(fd, ckvm_KVM_SET_CPUID2, cpuid) == 0 else { throw KVMError("KVM_SET_CPUID2") }
+        let count = Int(cpuid.assumingMemoryBound(to: kvm_cpuid2.self).pointee.nent)
+        let entries = (cpuid + MemoryLayout<kvm_cpuid2>.size).assumingMemoryBound(to: kvm_cpuid_entry2.self)
+        for i in 0..<count where entries[i].function == 7 && entries[i].index == 0 {
+            return entries[i].ebx & 1 != 0
+        }
+        return false
     }
 
     /// The guest TSC frequency in Hz. The corresponding ioctl is `KVM_GET_TSC_KHZ`.

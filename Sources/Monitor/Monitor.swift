@@ -98,8 +98,9 @@ enum Monitor {
         let vm = try kvm.createVM()
         try vm.setMemory(memory)
         let vcpu = try vm.createVCPU(id: 0)
-        try vcpu.setSupportedCPUID()
-        try vcpu.setSpecialRegisters(X86Setup.specialRegisters(try vcpu.specialRegisters(), cpl3: image.cpl3))
+        let fsgsbase = try vcpu.setSupportedCPUID()
+        try vcpu.setSpecialRegisters(X86Setup.specialRegisters(try vcpu.specialRegisters(), cpl3: image.cpl3,
+                                                               fsgsbase: fsgsbase))
         try vcpu.setRegisters(X86Setup.registers(entry: image.entry, memorySize: memorySize,
                                                  cpl3: image.cpl3 != nil))
 

@@ -17,6 +17,7 @@ enum X86 {
     static let cr4PAE: UInt64 = 1 << 5
     static let cr4OSFXSR: UInt64 = 1 << 9
     static let cr4OSXMMEXCPT: UInt64 = 1 << 10
+    static let cr4FSGSBASE: UInt64 = 1 << 16
     static let eferLME: UInt64 = 1 << 8
     static let eferLMA: UInt64 = 1 << 10
 
@@ -190,8 +191,10 @@ enum X86Setup {
     }
 
     /// The special registers of the entry state, on top of KVM's reset
-    /// values in `initial`.
-    static func specialRegisters(_ initial: kvm_sregs, cpl3: CPL3Note?) -> kvm_sregs {
+    /// values in `initial`. A CPL3 image also gets CR4.FSGSBASE when the
+    /// vCPU has the feature: ring 3 cannot write MSR_FS_BASE, so WRFSBASE is
+    /// how it sets its TLS base (ukvm_abi.h).
+    static func specialRegisters(_ initial: kvm_sregs, cpl3: CPL3Note?, fsgsbase: Bool = false) -> kvm_sregs {
         var s = initial
         s.cr0 = X86.cr0PE | X86.cr0NE | X86.cr0WP | X86.cr0PG
         s.cr3 = PageTables.pml4
@@ -207,6 +210,7 @@ enum X86Setup {
             let data = segment(selector: GDT.userData | 3, code: false, dpl: 3)
             s.cs = code
             s.ss = data; s.ds = data; s.es = data; s.fs = data; s.gs = data
+            if fsgsbase { s.cr4 |= X86.cr4FSGSBASE }
             s.gdt.limit = UInt16(GDT.cpl3Entries * 8 - 1)
             s.idt.base = cpl3.idt
             s.idt.limit = UInt16(CPL3Note.idtSize - 1)

@@ -81,6 +81,15 @@ struct UkvmTests {
         #expect(r.output.contains("SUCCESS"), "\(r)")
     }
 
+    /// solo5_set_tls_base: WRFSBASE at CPL 3 (the monitor sets CR4.FSGSBASE),
+    /// WRMSR at CPL 0.
+    @Test(arguments: ["tls", "tls-cpl0"])
+    func tls(image: String) throws {
+        let r = try #require(bootUkvm(image))
+        #expect(r.status == 0, "\(r)")
+        #expect(r.output.contains("SUCCESS"), "\(r)")
+    }
+
     @Test func quiet() throws {
         let r = try #require(bootUkvm("quiet", ["--solo5:quiet", "x"]))
         #expect(r.status == 0, "\(r)")

@@ -89,6 +89,12 @@ struct VirtioTests {
         #expect(r.output.contains("SUCCESS"), "\(r)")
     }
 
+    @Test func tls() throws {
+        let r = try #require(bootVirtio("tls"))
+        #expect(r.status == 0, "\(r)")
+        #expect(r.output.contains("SUCCESS"), "\(r)")
+    }
+
     @Test func quiet() throws {
         let r = try #require(bootVirtio("quiet", ["--solo5:quiet", "x"]))
         #expect(r.status == 0, "\(r)")

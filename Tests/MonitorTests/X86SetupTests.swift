@@ -126,4 +126,12 @@ import Testing
         let r = X86Setup.registers(entry: 0x100000, memorySize: 64 << 20, cpl3: true)
         #expect(r.rflags == 0x3002)
     }
+
+    /// CR4.FSGSBASE: for CPL3 images on a vCPU that has it, and only then.
+    @Test func fsgsbase() {
+        let note = CPL3Note(idt: 0x104000, exceptionStack: 0x108000)
+        #expect(X86Setup.specialRegisters(kvm_sregs(), cpl3: note, fsgsbase: true).cr4 == 0x10620)
+        #expect(X86Setup.specialRegisters(kvm_sregs(), cpl3: note, fsgsbase: false).cr4 == 0x620)
+        #expect(X86Setup.specialRegisters(kvm_sregs(), cpl3: nil, fsgsbase: true).cr4 == 0x620)
+    }
 }

@@ -57,6 +57,23 @@ import Testing
         #expect(MemoryLayout<ukvm_cpl3_note_desc>.offset(of: \.exception_stack) == 16)
     }
 
+    @Test func netio() {
+        #expect(MemoryLayout<ukvm_netio_frame>.size == 32)
+        #expect(MemoryLayout<ukvm_netio_frame>.offset(of: \.handle) == 0)
+        #expect(MemoryLayout<ukvm_netio_frame>.offset(of: \.data) == 8)
+        #expect(MemoryLayout<ukvm_netio_frame>.offset(of: \.len) == 16)
+        #expect(MemoryLayout<ukvm_netio_frame>.offset(of: \.ret) == 24)
+        #expect(MemoryLayout<ukvm_hc_netio>.size == 48)
+        #expect(MemoryLayout<ukvm_hc_netio>.offset(of: \.rx) == 8)
+        #expect(MemoryLayout<ukvm_hc_netio>.offset(of: \.tx_count) == 16)
+        #expect(MemoryLayout<ukvm_hc_netio>.offset(of: \.rx_count) == 20)
+        #expect(MemoryLayout<ukvm_hc_netio>.offset(of: \.timeout_nsecs) == 24)
+        #expect(MemoryLayout<ukvm_hc_netio>.offset(of: \.ready_set) == 32)
+        #expect(MemoryLayout<ukvm_hc_netio>.offset(of: \.rx_filled) == 40)
+        #expect(MemoryLayout<ukvm_hc_netio>.offset(of: \.ret) == 44)
+        #expect(UKVM_HOST_FEATURE_NETIO == 1 << 16 && UKVM_HYPERCALL_NETIO == 16)
+    }
+
     @Test func constants() {
         #expect(UKVM_HYPERCALL_PIO_BASE == 0x500)
         #expect(UKVM_HYPERCALL_HALT.rawValue == 8)

@@ -179,6 +179,35 @@ import Testing
         #expect(r.rx_filled == 2 && r.ready_set == 0)
     }
 
+    /// A received frame may land on the descriptor arrays themselves (the
+    /// guest chooses its buffers). The monitor must keep using the pointers
+    /// it checked, not ones a frame wrote there.
+    @Test func netioFrameOverwritingDescriptorsIsHarmless() throws {
+        let s = try setup()
+        let size = UInt64(MemoryLayout<ukvm_netio_frame>.size)
+        let rxBase = frames + 0x8000
+        let safe = data + 0x80000
+        // rx[0]'s buffer is the rx array; rx[1] is an ordinary buffer.
+        try s.memory.store(ukvm_netio_frame(handle: 0, data: rxBase, len: 2048, ret: 0, _pad: 0), gpa: rxBase)
+        try s.memory.store(ukvm_netio_frame(handle: 0, data: safe, len: 2048, ret: 0, _pad: 0),
+                           gpa: rxBase + size)
+        // The first frame rewrites rx[1] to point outside guest memory.
+        var evil = [UInt8](repeating: 0, count: 64)
+        withUnsafeBytes(of: ukvm_netio_frame(handle: 0, data: 0xffff_ffff_0000_0000, len: 4096, ret: 0, _pad: 0)) {
+            for (i, b) in $0.enumerated() { evil[32 + i] = b }
+        }
+        peerSend(s.peers[0], evil)
+        peerSend(s.peers[0], [9, 9, 9])
+        try s.memory.store(ukvm_hc_netio(tx: frames, rx: rxBase, tx_count: 0, rx_count: 2, timeout_nsecs: 0,
+                                         ready_set: 0, rx_filled: 0, ret: -1), gpa: args)
+        try call(s, .netio, args)
+        let r = try s.memory.load(ukvm_hc_netio.self, gpa: args)
+        #expect(r.ret == 0 && r.rx_filled == 2)
+        // The second frame went where rx[1] pointed when it was checked.
+        #expect(Array(try s.memory.buffer(gpa: safe, count: 3)) == [9, 9, 9])
+        #expect(try s.memory.load(ukvm_netio_frame.self, gpa: rxBase + size).len == 3)
+    }
+
     @Test func netioWaitsWhenNothingArrived() throws {
         let s = try setup()
         var t0 = timespec(), t1 = timespec()

@@ -11,7 +11,8 @@
 import CKVM
 import Glibc
 
-/// NETIO's state: the attached devices and a pollfd array made once.
+/// NETIO's state: the attached devices, a pollfd array and the descriptor
+/// copies, all made once.
 final class NetBatch {
     /// By handle, as in NetModule.
     private let slots: [NetModule.Slot]
@@ -23,13 +24,19 @@ final class NetBatch {
     /// After receive(): the devices (bit = handle) not read dry, which may
     /// hold more frames. Saves a poll per call to find out.
     private var notDrained: UInt64 = 0
+    /// The monitor's own copies of the request's descriptors. They are
+    /// checked, then used; the guest's arrays are only written back to.
+    /// Reading them again would be unsafe: a received frame may land on
+    /// them (the guest chooses the buffers) and rewrite a checked pointer.
+    private let txFrames: UnsafeMutableBufferPointer<ukvm_netio_frame>
+    private let rxFrames: UnsafeMutableBufferPointer<ukvm_netio_frame>
 
     static let maxFrames = UInt32(UKVM_NETIO_MAX_FRAMES)
     static let frameSize = MemoryLayout<ukvm_netio_frame>.size
     // Offsets in struct ukvm_netio_frame of the fields the monitor writes.
-    private static let handleOffset = 0
-    private static let lengthOffset = 16
-    private static let resultOffset = 24
+    private static let handleOffset = MemoryLayout<ukvm_netio_frame>.offset(of: \.handle)!
+    private static let lengthOffset = MemoryLayout<ukvm_netio_frame>.offset(of: \.len)!
+    private static let resultOffset = MemoryLayout<ukvm_netio_frame>.offset(of: \.ret)!
 
     init(slots: [NetModule.Slot]) {
         self.slots = slots
@@ -39,61 +46,75 @@ final class NetBatch {
             pollFDs[i] = pollfd(fd: slots[h].fd, events: Int16(POLLIN), revents: 0)
         }
         rxMinimum = (handles.map { slots[$0].mtu }.max() ?? 0) + NetModule.ethernetHeader
+        txFrames = .allocate(capacity: Int(NetBatch.maxFrames))
+        rxFrames = .allocate(capacity: Int(NetBatch.maxFrames))
     }
 
-    deinit { pollFDs.deallocate() }
+    deinit {
+        pollFDs.deallocate()
+        txFrames.deallocate()
+        rxFrames.deallocate()
+    }
 
     /// Carries out one NETIO request, filling in its OUT fields.
     func exchange(_ hc: inout ukvm_hc_netio, memory: GuestMemory) {
         hc.rx_filled = 0
         hc.ready_set = 0
         let size = UInt64(NetBatch.frameSize)
+        let txCount = Int(min(hc.tx_count, NetBatch.maxFrames)), rxCount = Int(min(hc.rx_count, NetBatch.maxFrames))
         guard hc.tx_count <= NetBatch.maxFrames, hc.rx_count <= NetBatch.maxFrames,
-              let tx = try? memory.pointer(gpa: hc.tx, count: UInt64(hc.tx_count) * size, .guestWritable),
-              let rx = try? memory.pointer(gpa: hc.rx, count: UInt64(hc.rx_count) * size, .guestWritable),
-              valid(tx: tx, count: Int(hc.tx_count), rx: rx, count: Int(hc.rx_count), memory: memory)
+              let tx = try? memory.pointer(gpa: hc.tx, count: UInt64(txCount) * size, .guestWritable),
+              let rx = try? memory.pointer(gpa: hc.rx, count: UInt64(rxCount) * size, .guestWritable)
         else {
             hc.ret = Int32(UKVM_EINVAL.rawValue)
             return
         }
-        send(tx, count: Int(hc.tx_count), memory: memory)
-        var filled = receive(rx, count: Int(hc.rx_count), memory: memory)
+        copy(from: tx, count: txCount, to: txFrames)
+        copy(from: rx, count: rxCount, to: rxFrames)
+        guard valid(txCount: txCount, rxCount: rxCount, memory: memory) else {
+            hc.ret = Int32(UKVM_EINVAL.rawValue)
+            return
+        }
+        for i in 0..<txCount {
+            let result = send(txFrames[i], memory: memory)
+            tx.storeBytes(of: result, toByteOffset: i * NetBatch.frameSize + NetBatch.resultOffset, as: Int32.self)
+        }
+        var filled = receive(count: rxCount, memory: memory)
         if filled == 0 && hc.timeout_nsecs > 0 {
-            filled = spin(rx, count: Int(hc.rx_count), memory: memory, for: min(hc.timeout_nsecs, NetBatch.spinNanoseconds))
+            filled = spin(count: rxCount, memory: memory, for: min(hc.timeout_nsecs, NetBatch.spinNanoseconds))
         }
         if filled == 0 && hc.timeout_nsecs > NetBatch.spinNanoseconds {
             wait(timeout: hc.timeout_nsecs - NetBatch.spinNanoseconds)
-            filled = receive(rx, count: Int(hc.rx_count), memory: memory)
+            filled = receive(count: rxCount, memory: memory)
+        }
+        for i in 0..<filled {
+            let at = i * NetBatch.frameSize
+            rx.storeBytes(of: rxFrames[i].handle, toByteOffset: at + NetBatch.handleOffset, as: UInt64.self)
+            rx.storeBytes(of: rxFrames[i].len, toByteOffset: at + NetBatch.lengthOffset, as: UInt64.self)
         }
         hc.rx_filled = UInt32(filled)
         // Devices not read dry may hold more; the others were empty just now.
         // With no buffers to read into, nothing was read: ask the taps.
-        hc.ready_set = hc.rx_count > 0 ? notDrained : readySet()
+        hc.ready_set = rxCount > 0 ? notDrained : readySet()
         hc.ret = Int32(UKVM_OK.rawValue)
     }
 
-    private func frame(_ base: UnsafeMutableRawPointer, _ i: Int) -> ukvm_netio_frame {
-        base.loadUnaligned(fromByteOffset: i * NetBatch.frameSize, as: ukvm_netio_frame.self)
-    }
-
-    private func slot(_ handle: UInt64) -> NetModule.Slot? {
-        guard handle < UInt64(slots.count) else { return nil }
-        let s = slots[Int(handle)]
-        return s.fd >= 0 ? s : nil
+    private func copy(from guest: UnsafeMutableRawPointer, count: Int,
+                      to frames: UnsafeMutableBufferPointer<ukvm_netio_frame>) {
+        for i in 0..<count {
+            frames[i] = guest.loadUnaligned(fromByteOffset: i * NetBatch.frameSize, as: ukvm_netio_frame.self)
+        }
     }
 
     /// Every tx frame: an attached device, 1 to mtu + 18 bytes the guest may
     /// read; every rx buffer: rxMinimum bytes or more the guest may write.
-    private func valid(tx: UnsafeMutableRawPointer, count txCount: Int,
-                       rx: UnsafeMutableRawPointer, count rxCount: Int, memory: GuestMemory) -> Bool {
-        for i in 0..<txCount {
-            let f = frame(tx, i)
-            guard let s = slot(f.handle), f.len > 0,
+    private func valid(txCount: Int, rxCount: Int, memory: GuestMemory) -> Bool {
+        for f in txFrames.prefix(txCount) {
+            guard let s = NetModule.Slot.attached(slots, f.handle), f.len > 0,
                   f.len <= s.mtu + NetModule.ethernetHeader + NetModule.vlanTag,
                   memory.contains(gpa: f.data, count: f.len, .guestReadable) else { return false }
         }
-        for i in 0..<rxCount {
-            let f = frame(rx, i)
+        for f in rxFrames.prefix(rxCount) {
             guard f.len >= rxMinimum, memory.contains(gpa: f.data, count: f.len, .guestWritable) else {
                 return false
             }
@@ -101,29 +122,16 @@ final class NetBatch {
         return true
     }
 
-    /// Writes each tx frame to its tap; its ret says how that went.
-    private func send(_ tx: UnsafeMutableRawPointer, count: Int, memory: GuestMemory) {
-        for i in 0..<count {
-            let f = frame(tx, i)
-            let fd = slots[Int(f.handle)].fd
-            let data = memory.base + Int(f.data)
-            var result = UKVM_EUNSPEC
-            while true {
-                let n = write(fd, data, Int(f.len))
-                if n == Int(f.len) { result = UKVM_OK; break }
-                if n < 0 && errno == EINTR { continue }
-                if n < 0 && errno == EAGAIN { result = UKVM_AGAIN }
-                break
-            }
-            tx.storeBytes(of: Int32(result.rawValue),
-                          toByteOffset: i * NetBatch.frameSize + NetBatch.resultOffset, as: Int32.self)
-        }
+    /// Writes one checked tx frame to its tap; returns its ukvm_result.
+    private func send(_ f: ukvm_netio_frame, memory: GuestMemory) -> Int32 {
+        NetModule.write(fd: slots[Int(f.handle)].fd, frame: memory.base + Int(f.data), length: f.len)
     }
 
-    /// Reads frames into the rx buffers, taking the devices in turn, until
-    /// the buffers run out or every device is empty. Returns how many, and
-    /// leaves in `notDrained` the devices (by handle) it did not read dry.
-    private func receive(_ rx: UnsafeMutableRawPointer, count: Int, memory: GuestMemory) -> Int {
+    /// Reads frames into the checked rx buffers, taking the devices in turn,
+    /// until the buffers run out or every device is empty. Returns how many,
+    /// sets their handle and len in rxFrames, and leaves in `notDrained` the
+    /// devices (by handle) it did not read dry.
+    private func receive(count: Int, memory: GuestMemory) -> Int {
         var filled = 0
         var empty: UInt64 = 0   // bit i: device i (in `handles`) has nothing left
         defer {
@@ -135,12 +143,11 @@ final class NetBatch {
         let all: UInt64 = handles.count == 64 ? ~0 : (1 << UInt64(handles.count)) - 1
         while filled < count && empty != all {
             for (i, h) in handles.enumerated() where filled < count && empty & (1 << UInt64(i)) == 0 {
-                let f = frame(rx, filled)
+                let f = rxFrames[filled]
                 let n = read(slots[h].fd, memory.base + Int(f.data), Int(f.len))
                 if n > 0 {
-                    let at = filled * NetBatch.frameSize
-                    rx.storeBytes(of: UInt64(h), toByteOffset: at + NetBatch.handleOffset, as: UInt64.self)
-                    rx.storeBytes(of: UInt64(n), toByteOffset: at + NetBatch.lengthOffset, as: UInt64.self)
+                    rxFrames[filled].handle = UInt64(h)
+                    rxFrames[filled].len = UInt64(n)
                     filled += 1
                 } else if !(n < 0 && errno == EINTR) {
                     empty |= 1 << UInt64(i)   // EAGAIN, or an error: stop reading it now
@@ -157,11 +164,10 @@ final class NetBatch {
     static let spinNanoseconds: UInt64 = 50_000
 
     /// Tries to receive until a frame arrives or `nanoseconds` pass.
-    private func spin(_ rx: UnsafeMutableRawPointer, count: Int, memory: GuestMemory,
-                      for nanoseconds: UInt64) -> Int {
+    private func spin(count: Int, memory: GuestMemory, for nanoseconds: UInt64) -> Int {
         let start = monotonicNanoseconds()
         repeat {
-            let filled = receive(rx, count: count, memory: memory)
+            let filled = receive(count: count, memory: memory)
             if filled > 0 { return filled }
         } while monotonicNanoseconds() &- start < nanoseconds
         return 0

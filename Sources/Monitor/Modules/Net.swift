@@ -106,6 +106,13 @@ final class NetModule: MonitorModule {
     struct Slot {
         var fd: Int32 = -1
         var mtu: UInt64 = 0
+
+        /// The attached device behind a guest-supplied handle, if any.
+        static func attached(_ slots: [Slot], _ handle: UInt64) -> Slot? {
+            guard handle < UInt64(slots.count) else { return nil }
+            let s = slots[Int(handle)]
+            return s.fd >= 0 ? s : nil
+        }
     }
 
     private(set) var attachments: [Attachment] = []
@@ -283,9 +290,19 @@ final class NetModule: MonitorModule {
     }
 
     private func slot(_ handle: UInt64) -> Slot? {
-        guard handle < UInt64(slots.count) else { return nil }
-        let s = slots[Int(handle)]
-        return s.fd >= 0 ? s : nil
+        Slot.attached(slots, handle)
+    }
+
+    /// Writes one frame to a tap; returns a ukvm_result: AGAIN when the tap
+    /// is full, EUNSPEC on any other failure or a short write.
+    static func write(fd: Int32, frame: UnsafeRawPointer, length: UInt64) -> Int32 {
+        while true {
+            let n = Glibc.write(fd, frame, Int(length))
+            if n == Int(length) { return Int32(UKVM_OK.rawValue) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 && errno == EAGAIN { return Int32(UKVM_AGAIN.rawValue) }
+            return Int32(UKVM_EUNSPEC.rawValue)
+        }
     }
 
     /// NET_WRITE: one frame to the tap.
@@ -298,13 +315,7 @@ final class NetModule: MonitorModule {
         guard let frame = try? memory.pointer(gpa: data, count: length, .guestReadable) else {
             return Int32(UKVM_EINVAL.rawValue)
         }
-        while true {
-            let n = write(s.fd, frame, Int(length))
-            if n == Int(length) { return Int32(UKVM_OK.rawValue) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 && errno == EAGAIN { return Int32(UKVM_AGAIN.rawValue) }
-            return Int32(UKVM_EUNSPEC.rawValue)
-        }
+        return NetModule.write(fd: s.fd, frame: frame, length: length)
     }
 
     /// NET_READ: one frame from the tap, or AGAIN; returns (result, frame size).

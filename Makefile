@@ -22,7 +22,7 @@ HOSTCC := cc
 PYTHON ?= python3
 
 # Test unikernels: kernel/tests/NAME/NAME.c (+ optional manifest.json).
-TESTS := hello time exception abort fpu globals quiet spin tls blk blkbench net net2
+TESTS := hello time exception abort status fpu globals quiet spin tls blk blkbench net net2
 # ukvm only: they use the hvt ABI directly.
 UKVM_ONLY_TESTS := hcbench badcalls
 

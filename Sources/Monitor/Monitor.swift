@@ -28,7 +28,7 @@ enum Monitor {
 
     private static func fail(_ message: String, code: Int32, _ modules: [MonitorModule]) -> Never {
         Console.error(message)
-        for m in modules { m.shutdown() }
+        for m in modules { _ = m.shutdown() }
         exit(code)
     }
 
@@ -116,11 +116,12 @@ enum Monitor {
         Signals.install(immediateExit: vcpu.immediateExit)
         let outcome = RunLoop(vcpu: vcpu, hypercalls: table).run()
 
-        // 8. The end: sync devices, report, exit.
-        for m in modules.all { m.shutdown() }
+        // 8. The end: sync devices, report, exit. A guest that ended well
+        // whose data did not reach the disk did not end well.
+        let synced = modules.all.reduce(true) { $1.shutdown() && $0 }
         switch outcome {
         case .halted(let status):
-            exit(status)
+            exit(synced || status != 0 ? status : ExitCode.hostError)
         case .signal(let signo):
             Console.error("stopped by signal \(signo)")
             exit(ExitCode.signalBase + signo)

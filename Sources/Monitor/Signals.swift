@@ -39,5 +39,12 @@ enum Signals {
         for s in stopSignals { sigaddset(&action.sa_mask, s) }
         action.sa_flags = 0   // no SA_RESTART: blocking calls return EINTR
         for s in stopSignals { sigaction(s, &action, nil) }
+        // A parent may have started us with these signals blocked (seen:
+        // Foundation's Process, from a thread that blocks them); a monitor
+        // that cannot be stopped cleanly would be a bad neighbour.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for s in stopSignals { sigaddset(&unblock, s) }
+        sigprocmask(SIG_UNBLOCK, &unblock, nil)
     }
 }

@@ -235,6 +235,11 @@ final class Background: @unchecked Sendable {
                              errorOutput: "", timedOut: timedOut)
     }
 
+    /// Sends a signal and lets the process go in its own time.
+    func signal(_ signo: Int32) {
+        if process.isRunning { kill(process.processIdentifier, signo) }
+    }
+
     /// SIGTERM, then SIGKILL if it does not go.
     func stop() {
         guard process.isRunning else { return }

@@ -68,6 +68,13 @@ struct UkvmTests {
         #expect(r.output.contains("solo5_abort() called"), "\(r)")
     }
 
+    /// The guest's status is the monitor's exit code.
+    @Test(arguments: [0, 1, 67, 125, 200])
+    func status(code: Int32) throws {
+        let r = try #require(bootUkvm("status", [String(code)]))
+        #expect(r.status == code, "\(r)")
+    }
+
     @Test func fpu() throws {
         let r = try #require(bootUkvm("fpu"))
         #expect(r.status == 0, "\(r)")

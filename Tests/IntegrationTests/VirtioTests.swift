@@ -89,6 +89,15 @@ struct VirtioTests {
         #expect(r.output.contains("SUCCESS"), "\(r)")
     }
 
+    /// virtio-run recovers the guest's status from QEMU's: exactly for 0 to
+    /// 125 (67 included: QEMU's 137 looks like timeout(1)'s kill), and 255
+    /// for anything larger (scripts/virtio-run).
+    @Test(arguments: [(0, 0), (1, 1), (67, 67), (125, 125), (200, 255)])
+    func status(code: Int, expected: Int32) throws {
+        let r = try #require(bootVirtio("status", [String(code)]))
+        #expect(r.status == expected, "\(r)")
+    }
+
     @Test func tls() throws {
         let r = try #require(bootVirtio("tls"))
         #expect(r.status == 0, "\(r)")

@@ -137,7 +137,7 @@ struct TempFile {
         let manifest = Manifest(entries: [Manifest.Entry(name: "", type: .reservedFirst),
                                           Manifest.Entry(name: "disk", type: .blockBasic)])
         let (table, memory, m) = try setup(["--block:disk=\(file.path)"], manifest: manifest)
-        defer { m.block.shutdown() }
+        defer { _ = m.block.shutdown() }
 
         func io(_ op: Hypercall, handle: UInt64 = 1, offset: UInt64, data: UInt64? = nil,
                 len: UInt64 = 512) throws -> Int32 {

@@ -32,3 +32,42 @@ solo5_result_t solo5_net_acquire(const char *name, solo5_handle_t *handle,
     log(LOG_INFO, "Application acquired '%s' as network device\n", name);
     return SOLO5_R_OK;
 }
+
+/*
+ * Request checks, the same rules on every backend (the monitor checks again
+ * on ukvm: it trusts no guest).
+ */
+
+const struct mft_entry *block_check_request(solo5_handle_t handle,
+        solo5_off_t offset, const uint8_t *buf, size_t size)
+{
+    const struct mft_entry *e = mft_get_by_index(handle, MFT_DEV_BLOCK_BASIC);
+    if (!e || !buf)
+        return NULL;
+    uint64_t bs = e->u.block_basic.block_size, cap = e->u.block_basic.capacity;
+    if (!bs || size != bs || offset % bs != 0 || offset >= cap ||
+            cap - offset < size)
+        return NULL;
+    return e;
+}
+
+const struct mft_entry *net_check_read(solo5_handle_t handle,
+        const uint8_t *buf, size_t size, const size_t *read_size)
+{
+    const struct mft_entry *e = mft_get_by_index(handle, MFT_DEV_NET_BASIC);
+    if (!e || !buf || !read_size ||
+            size < (size_t)e->u.net_basic.mtu + SOLO5_NET_HLEN)
+        return NULL;
+    return e;
+}
+
+const struct mft_entry *net_check_write(solo5_handle_t handle,
+        const uint8_t *buf, size_t size)
+{
+    const struct mft_entry *e = mft_get_by_index(handle, MFT_DEV_NET_BASIC);
+    /* The payload, the Ethernet header and a VLAN tag at most. */
+    if (!e || !buf || size == 0 ||
+            size > (size_t)e->u.net_basic.mtu + SOLO5_NET_HLEN + 4)
+        return NULL;
+    return e;
+}

@@ -129,6 +129,19 @@ bool mft_has_attached(enum mft_type type);
 /* Records the manifest (called once by the backend, before kernel_main). */
 void mft_init(const struct mft *mft);
 
+/* ---- devices.c: acquiring devices, checking requests ---- */
+/* The device behind handle if the request is one whole, aligned block inside
+ * it, as the API promises; else NULL. */
+const struct mft_entry *block_check_request(solo5_handle_t handle,
+        solo5_off_t offset, const uint8_t *buf, size_t size);
+/* The device behind handle if buf can hold any frame it delivers (MTU plus
+ * the Ethernet header, as upstream requires); else NULL. */
+const struct mft_entry *net_check_read(solo5_handle_t handle,
+        const uint8_t *buf, size_t size, const size_t *read_size);
+/* The device behind handle if size is a frame it may send; else NULL. */
+const struct mft_entry *net_check_write(solo5_handle_t handle,
+        const uint8_t *buf, size_t size);
+
 /* ---- cpu_x86_64.c: descriptor tables and traps ---- */
 /* The current privilege level (0 or 3), from CS. */
 static inline unsigned cpu_cpl(void)

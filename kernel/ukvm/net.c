@@ -33,10 +33,22 @@ static uint8_t tx_buf[SLOTS][SLOT_SIZE];
 static struct ukvm_netio_frame tx_desc[SLOTS];
 static unsigned tx_pending;
 
+/*
+ * NETIO when the monitor offers it, the application has a network device,
+ * and our buffers hold a frame of every device (the monitor refuses smaller
+ * ones).
+ */
 void net_init(const struct ukvm_boot_info *bi)
 {
+    const struct mft *mft = (const struct mft *)(uintptr_t)bi->mft;
     netio = (bi->host_features & UKVM_HOST_FEATURE_NETIO) &&
         mft_has_attached(MFT_DEV_NET_BASIC);
+    for (uint32_t i = 1; netio && i < mft->entries; i++)
+        if (mft->e[i].type == MFT_DEV_NET_BASIC && mft->e[i].attached &&
+                (size_t)mft->e[i].u.net_basic.mtu + SOLO5_NET_HLEN > SLOT_SIZE)
+            netio = false;
+    if (netio)
+        log(LOG_DEBUG, "net: batched I/O (NETIO)\n");
 }
 
 bool net_batched(void)
@@ -64,10 +76,21 @@ static uint64_t exchange(uint64_t timeout)
         .ret = UKVM_EUNSPEC,
     };
     ukvm_hypercall(UKVM_HYPERCALL_NETIO, &arg);
+    unsigned sent = tx_pending;
     tx_pending = 0;
     if (arg.ret != UKVM_OK) {
-        log(LOG_WARN, "net: NETIO refused (%d)\n", arg.ret);
+        log(LOG_WARN, "net: NETIO refused (%d), %u frames dropped\n", arg.ret,
+                sent);
         return 0;
+    }
+    /* Frames the host could not take are lost, as a busy network loses
+     * them; say so once, since solo5_net_write() already said OK. */
+    static bool warned;
+    for (unsigned k = 0; k < sent && !warned; k++) {
+        if (tx_desc[k].ret != UKVM_OK) {
+            log(LOG_WARN, "net: host dropped a frame (%d)\n", tx_desc[k].ret);
+            warned = true;
+        }
     }
     for (unsigned k = 0; k < arg.rx_filled && k < n; k++) {
         unsigned i = rx_desc_slot[k];
@@ -120,8 +143,7 @@ static int oldest(solo5_handle_t handle)
 solo5_result_t solo5_net_write(solo5_handle_t handle, const uint8_t *buf,
         size_t size)
 {
-    const struct mft_entry *e = mft_get_by_index(handle, MFT_DEV_NET_BASIC);
-    if (!e || !buf || size == 0)
+    if (!net_check_write(handle, buf, size))
         return SOLO5_R_EINVAL;
     if (!netio) {
         struct ukvm_hc_net_write arg = {
@@ -131,9 +153,6 @@ solo5_result_t solo5_net_write(solo5_handle_t handle, const uint8_t *buf,
         ukvm_hypercall(UKVM_HYPERCALL_NET_WRITE, &arg);
         return (solo5_result_t)arg.ret;
     }
-    /* 18: the Ethernet header and a VLAN tag. */
-    if (size > SLOT_SIZE || size > (size_t)e->u.net_basic.mtu + 18)
-        return SOLO5_R_EINVAL;
     if (tx_pending == SLOTS)
         exchange(0);
     memcpy(tx_buf[tx_pending], buf, size);
@@ -146,7 +165,7 @@ solo5_result_t solo5_net_write(solo5_handle_t handle, const uint8_t *buf,
 solo5_result_t solo5_net_read(solo5_handle_t handle, uint8_t *buf,
         size_t size, size_t *read_size)
 {
-    if (!mft_get_by_index(handle, MFT_DEV_NET_BASIC) || !buf || !read_size)
+    if (!net_check_read(handle, buf, size, read_size))
         return SOLO5_R_EINVAL;
     if (!netio) {
         struct ukvm_hc_net_read arg = {
@@ -165,8 +184,10 @@ solo5_result_t solo5_net_read(solo5_handle_t handle, uint8_t *buf,
         if (i < 0)
             return SOLO5_R_AGAIN;
     }
-    if (rx_slot[i].len > size)
-        return SOLO5_R_EINVAL; /* as the monitor would: buffer too small */
+    if (rx_slot[i].len > size) {
+        rx_slot[i].full = false; /* larger than MTU + header: dropped */
+        return SOLO5_R_EINVAL;
+    }
     memcpy(buf, rx_buf[i], rx_slot[i].len);
     *read_size = rx_slot[i].len;
     rx_slot[i].full = false;

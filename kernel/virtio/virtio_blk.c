@@ -123,18 +123,11 @@ void virtio_blk_attach(unsigned i, struct mft_entry *e, solo5_handle_t h)
 static struct blk_dev *check_request(solo5_handle_t handle,
         solo5_off_t offset, const uint8_t *buf, size_t size)
 {
-    if (!buf || !mft_get_by_index(handle, MFT_DEV_BLOCK_BASIC))
+    if (!block_check_request(handle, offset, buf, size))
         return NULL;
-    for (unsigned i = 0; i < n_devs; i++) {
-        struct blk_dev *b = &devs[i];
-        if (!b->attached || b->handle != handle)
-            continue;
-        uint64_t bs = b->block_size;
-        if (size != bs || offset % bs != 0 || offset >= b->capacity ||
-                b->capacity - offset < size)
-            return NULL;
-        return b;
-    }
+    for (unsigned i = 0; i < n_devs; i++)
+        if (devs[i].attached && devs[i].handle == handle)
+            return &devs[i];
     return NULL;
 }
 

@@ -186,7 +186,7 @@ solo5_result_t solo5_net_write(solo5_handle_t handle, const uint8_t *buf,
         size_t size)
 {
     struct net_dev *n = dev_by_handle(handle);
-    if (!n || !buf || size == 0 || size > NET_FRAME_MAX)
+    if (!n || !net_check_write(handle, buf, size) || size > NET_FRAME_MAX)
         return SOLO5_R_EINVAL;
     tx_reclaim(n);
     if (n->n_tx_free == 0) {    /* all in flight: wait for the device */
@@ -212,7 +212,7 @@ solo5_result_t solo5_net_read(solo5_handle_t handle, uint8_t *buf,
         size_t size, size_t *read_size)
 {
     struct net_dev *n = dev_by_handle(handle);
-    if (!n || !buf || !read_size)
+    if (!n || !net_check_read(handle, buf, size, read_size))
         return SOLO5_R_EINVAL;
     if (!virtq_has_used(&n->rx))
         return SOLO5_R_AGAIN;

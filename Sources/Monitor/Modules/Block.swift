@@ -215,11 +215,15 @@ final class BlockModule: MonitorModule {
         return Int32(UKVM_OK.rawValue)
     }
 
-    func shutdown() {
+    func shutdown() -> Bool {
+        var synced = true
         for (h, slot) in slots.enumerated() where slot.fd >= 0 {
+            // EINVAL/EROFS: a device such as /dev/null that cannot sync.
             if fdatasync(slot.fd) != 0 && errno != EINVAL && errno != EROFS {
                 Console.error("block \(names[h]): fdatasync: \(errnoText(errno))")
+                synced = false
             }
         }
+        return synced
     }
 }

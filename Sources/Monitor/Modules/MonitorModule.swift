@@ -43,8 +43,10 @@ protocol MonitorModule: AnyObject {
     /// Installs the module's hypercall handlers.
     func registerHypercalls(_ table: inout HypercallTable, memory: GuestMemory,
                             context: ModuleContext) throws(MonitorError)
-    /// Called once before the monitor exits, whatever the reason.
-    func shutdown()
+    /// Called once before the monitor exits, whatever the reason. Returns
+    /// false if it failed in a way that loses data (a failed sync); the
+    /// module has said what failed.
+    func shutdown() -> Bool
 }
 
 extension MonitorModule {
@@ -56,5 +58,5 @@ extension MonitorModule {
     func setup(_ context: ModuleContext) throws(MonitorError) {}
     func registerHypercalls(_ table: inout HypercallTable, memory: GuestMemory,
                             context: ModuleContext) throws(MonitorError) {}
-    func shutdown() {}
+    func shutdown() -> Bool { true }
 }

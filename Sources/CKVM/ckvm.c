@@ -15,7 +15,6 @@ int ckvm_ppoll(struct pollfd *fds, unsigned long nfds,
 
 const unsigned long ckvm_KVM_GET_API_VERSION = KVM_GET_API_VERSION;
 const unsigned long ckvm_KVM_CREATE_VM = KVM_CREATE_VM;
-const unsigned long ckvm_KVM_CHECK_EXTENSION = KVM_CHECK_EXTENSION;
 const unsigned long ckvm_KVM_GET_VCPU_MMAP_SIZE = KVM_GET_VCPU_MMAP_SIZE;
 const unsigned long ckvm_KVM_GET_SUPPORTED_CPUID = KVM_GET_SUPPORTED_CPUID;
 

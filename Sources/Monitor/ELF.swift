@@ -61,7 +61,6 @@ struct ELFSegment: Equatable {
     /// vaddr + memSize (checked not to overflow during parsing).
     var end: UInt64 { vaddr &+ memSize }
     var isExecutable: Bool { flags & ELF.pfX != 0 }
-    var isWritable: Bool { flags & ELF.pfW != 0 }
 }
 
 /// A validated image: what to load, where to start, and its notes.

@@ -110,8 +110,9 @@ enum GDT {
     static let ioBitmapPorts: UInt64 = 0x1000
     /// Bitmap bytes, then the 0xff byte the CPU requires after the bitmap.
     static let ioBitmapSize: UInt64 = ioBitmapPorts / 8
-    /// The TSS segment limit: TSS, bitmap and the closing byte.
-    static let tssLimit: UInt64 = tssSize + ioBitmapSize
+    /// The TSS segment limit: TSS, bitmap and the closing byte (the ABI
+    /// header's UKVM_TSS_LIMIT, which the layout test ties to the above).
+    static let tssLimit = UInt64(UKVM_TSS_LIMIT)
 
     // Access bytes; every descriptor is pre-marked accessed (the CPU does
     // not have to write the GDT) and the TSS is marked busy (type 0xB).

@@ -72,6 +72,8 @@ import Testing
         #expect(MemoryLayout<ukvm_hc_netio>.offset(of: \.rx_filled) == 40)
         #expect(MemoryLayout<ukvm_hc_netio>.offset(of: \.ret) == 44)
         #expect(UKVM_HOST_FEATURE_NETIO == 1 << 16 && UKVM_HYPERCALL_NETIO == 16)
+        // TSS (104 bytes) + I/O bitmap for ports 0-0xfff (512) + closing byte - 1.
+        #expect(UKVM_TSS_LIMIT == 104 + 512)
     }
 
     @Test func constants() {

@@ -50,7 +50,7 @@ extern void (*const cpu_trap_stubs[NUM_TRAPS])(void);
 
 static const char *const trap_names[NUM_TRAPS] = {
     "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
-    "#DF", "#MF", "#TS", "#NP", "#SS", "#GP", "#PF", "#15",
+    "#DF", "#09", "#TS", "#NP", "#SS", "#GP", "#PF", "#15",
     "#MF", "#AC", "#MC", "#XM", "#VE", "#CP", "#22", "#23",
     "#24", "#25", "#26", "#27", "#HV", "#VC", "#SX", "#31",
 };
@@ -138,14 +138,8 @@ void cpu_init(void)
         : "rax", "memory");
 }
 
-static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
-{
-    __asm__ __volatile__("cpuid"
-            : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
-            : "a"(leaf), "c"(sub));
-}
-
-solo5_result_t cpu_set_fs_base(uint64_t base)
+/* WRMSR at CPL 0; at CPL 3, WRFSBASE, which our monitor enables. */
+solo5_result_t solo5_set_tls_base(uintptr_t base)
 {
     if (cpu_cpl() == 0) {
         __asm__ __volatile__("wrmsr" : : "c"(0xc0000100U),
@@ -154,10 +148,10 @@ solo5_result_t cpu_set_fs_base(uint64_t base)
     }
     /* Ring 3: WRFSBASE, which our monitor enables when the CPU has it. */
     uint32_t r[4];
-    cpuid(0, 0, r);
+    cpu_cpuid(0, 0, r);
     if (r[0] < 7)
         return SOLO5_R_EUNSPEC;
-    cpuid(7, 0, r);
+    cpu_cpuid(7, 0, r);
     if (!(r[1] & 1))
         return SOLO5_R_EUNSPEC;
     __asm__ __volatile__("wrfsbase %0" : : "r"(base));

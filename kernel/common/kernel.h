@@ -46,7 +46,6 @@ struct kernel_boot {
     const char *cmdline;     /* raw command line (may be NULL) */
     uint64_t mem_size;       /* first byte past usable memory */
     uint64_t kernel_end;     /* first byte past the loaded image */
-    const struct mft *mft;   /* the manifest, attached devices marked */
 };
 /* Prints the banner, parses the command line, runs the application and exits
  * with its status. */
@@ -58,7 +57,6 @@ void *memcpy(void *restrict dst, const void *restrict src, size_t n);
 void *memmove(void *dst, const void *src, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
-size_t strnlen(const char *s, size_t max);
 int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
 char *strncpy(char *restrict dst, const char *restrict src, size_t n);
@@ -98,7 +96,14 @@ void _abort(const char *file, const char *line, const char *msg) NORETURN;
  * function built with the stack protector returns. */
 void ssp_init(void);
 
-/* ---- tsc.c: TSC-based monotonic clock ---- */
+static inline void cpu_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t r[4])
+{
+    __asm__ __volatile__("cpuid"
+            : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+            : "a"(leaf), "c"(subleaf));
+}
+
+/* ---- tsc.c: the clocks, from the TSC ---- */
 static inline uint64_t cpu_rdtsc(void)
 {
     uint32_t lo, hi;
@@ -107,9 +112,11 @@ static inline uint64_t cpu_rdtsc(void)
 }
 /* freq_hz: the TSC frequency. Starts the monotonic clock at 0. */
 void tsc_init(uint64_t freq_hz);
-uint64_t tsc_freq(void);
 /* Nanoseconds since tsc_init(). */
 uint64_t tsc_monotonic(void);
+/* The wall clock (ns since the epoch) now, read once from the platform;
+ * solo5_clock_wall() then advances it with the monotonic clock. */
+void tsc_set_wall(uint64_t wall_ns);
 
 /* ---- cmdline.c: --solo5: options ---- */
 /* Consumes --solo5:LEVEL options (setting log_level) from cmdline, in place,
@@ -161,7 +168,5 @@ void cpu_idt_set_gate(unsigned vector, void (*handler)(void));
 /* Called from the trap stubs in ring 0: reports the trap and aborts. */
 struct trap_frame;
 void cpu_trap(struct trap_frame *tf) NORETURN;
-/* Writes MSR_FS_BASE or uses WRFSBASE, whichever works at this CPL. */
-solo5_result_t cpu_set_fs_base(uint64_t base);
 
 #endif /* KERNEL_H */

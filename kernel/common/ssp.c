@@ -13,9 +13,9 @@ void __stack_chk_fail(void)
 
 static bool cpu_has_rdrand(void)
 {
-    uint32_t a = 1, b, c = 0, d;
-    __asm__ __volatile__("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
-    return c & (1U << 30);
+    uint32_t r[4];
+    cpu_cpuid(1, 0, r);
+    return r[2] & (1U << 30);
 }
 
 /*

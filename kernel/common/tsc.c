@@ -1,5 +1,6 @@
 /*
- * tsc.c: a monotonic clock from the TSC.
+ * tsc.c: the clocks: monotonic from the TSC, wall from a reading at boot
+ * advanced by the monotonic clock, so reading either costs no exit.
  *
  * ns = (tsc - base) * mult >> 32, with mult = 10^9 * 2^32 / freq computed
  * once: no division on the clock path, and the 64x64->128 multiply is a
@@ -8,25 +9,35 @@
 
 #include "kernel.h"
 
-static uint64_t freq;
 static uint64_t base;
 static uint64_t mult;
+static uint64_t wall_at_boot;
 
 void tsc_init(uint64_t freq_hz)
 {
     assert(freq_hz >= 1000000); /* a TSC slower than 1 MHz is a bug */
-    freq = freq_hz;
     mult = (1000000000ULL << 32) / freq_hz;
     base = cpu_rdtsc();
-}
-
-uint64_t tsc_freq(void)
-{
-    return freq;
 }
 
 uint64_t tsc_monotonic(void)
 {
     uint64_t delta = cpu_rdtsc() - base;
     return (uint64_t)(((unsigned __int128)delta * mult) >> 32);
+}
+
+void tsc_set_wall(uint64_t wall_ns)
+{
+    uint64_t now = tsc_monotonic();
+    wall_at_boot = wall_ns > now ? wall_ns - now : 0;
+}
+
+solo5_time_t solo5_clock_monotonic(void)
+{
+    return tsc_monotonic();
+}
+
+solo5_time_t solo5_clock_wall(void)
+{
+    return wall_at_boot + tsc_monotonic();
 }

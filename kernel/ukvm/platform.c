@@ -20,7 +20,3 @@ void platform_exit(int status, const void *cookie)
         ; /* the monitor does not return from HALT */
 }
 
-solo5_result_t solo5_set_tls_base(uintptr_t base)
-{
-    return cpu_set_fs_base(base);
-}

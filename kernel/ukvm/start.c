@@ -37,7 +37,6 @@ void _start(const struct ukvm_boot_info *bi)
         .cmdline = cmdline,
         .mem_size = bi->mem_size,
         .kernel_end = bi->kernel_end,
-        .mft = (const struct mft *)(uintptr_t)bi->mft,
     };
     kernel_main(&boot);
 }

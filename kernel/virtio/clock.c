@@ -47,26 +47,17 @@
 
 #define NSEC_PER_SEC    1000000000ULL
 
-static uint64_t wall_at_boot;
-
-static void cpuid(uint32_t leaf, uint32_t r[4])
-{
-    __asm__ __volatile__("cpuid"
-            : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
-            : "a"(leaf), "c"(0));
-}
-
 /* CPUID 0x40000010: EAX = TSC kHz, when the hypervisor offers the leaf. */
 static uint64_t tsc_hz_from_cpuid(void)
 {
     uint32_t r[4];
-    cpuid(1, r);
+    cpu_cpuid(1, 0, r);
     if (!(r[2] & (1U << 31)))   /* no hypervisor */
         return 0;
-    cpuid(0x40000000, r);
+    cpu_cpuid(0x40000000, 0, r);
     if (r[0] < 0x40000010 || r[0] > 0x400000ff)
         return 0;
-    cpuid(0x40000010, r);
+    cpu_cpuid(0x40000010, 0, r);
     return (uint64_t)r[0] * 1000;
 }
 
@@ -211,8 +202,8 @@ void clock_init(void)
     tsc_init(hz);
     log(LOG_DEBUG, "virtio: TSC at %lu kHz (from the %s)\n",
             (unsigned long)(hz / 1000), source);
-    uint64_t rtc = rtc_read_ns(), now = tsc_monotonic();
-    wall_at_boot = rtc > now ? rtc - now : 0;
+    uint64_t rtc = rtc_read_ns();
+    tsc_set_wall(rtc);
     log(LOG_DEBUG, "virtio: RTC at %lu s since the epoch\n",
             (unsigned long)(rtc / NSEC_PER_SEC));
 }
@@ -229,12 +220,3 @@ void pit_oneshot(uint64_t ns)
     outb(PIT_CH0, ticks >> 8);
 }
 
-solo5_time_t solo5_clock_monotonic(void)
-{
-    return tsc_monotonic();
-}
-
-solo5_time_t solo5_clock_wall(void)
-{
-    return wall_at_boot + tsc_monotonic();
-}

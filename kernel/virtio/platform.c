@@ -37,7 +37,3 @@ void platform_exit(int status, const void *cookie)
 }
 
 /* We run at CPL 0: cpu_set_fs_base() writes MSR_FS_BASE. */
-solo5_result_t solo5_set_tls_base(uintptr_t base)
-{
-    return cpu_set_fs_base(base);
-}

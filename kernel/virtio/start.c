@@ -132,6 +132,5 @@ void virtio_start(uint32_t mbi)
 
     boot.mem_size = mb.mem_size;
     boot.kernel_end = mem_end();
-    boot.mft = &manifest.m;
     enter_kernel(&boot);
 }

@@ -3,9 +3,9 @@
  *
  * One request at a time, synchronously: a chain of three descriptors
  * (request header, the caller's buffer, status byte) on queue 0, then we
- * poll the used ring until the device answers. The caller's buffer is used
- * in place: memory is identity mapped, so its address is what the device
- * needs. The queue never interrupts.
+ * halt until the device's interrupt (or a 1 ms timer, in case it never
+ * comes) and check the used ring. The caller's buffer is used in place:
+ * memory is identity mapped, so its address is what the device needs.
  */
 
 #include "virtio.h"

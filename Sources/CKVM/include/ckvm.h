@@ -28,7 +28,6 @@
 /* KVM: system ioctls (on /dev/kvm). */
 extern const unsigned long ckvm_KVM_GET_API_VERSION;
 extern const unsigned long ckvm_KVM_CREATE_VM;
-extern const unsigned long ckvm_KVM_CHECK_EXTENSION;
 extern const unsigned long ckvm_KVM_GET_VCPU_MMAP_SIZE;
 extern const unsigned long ckvm_KVM_GET_SUPPORTED_CPUID;
 /* KVM: VM ioctls. */

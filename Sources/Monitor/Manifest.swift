@@ -58,6 +58,27 @@ struct Manifest: Equatable {
         entries.firstIndex { $0.type != .reservedFirst && $0.name == name }
     }
 
+    /// The handles of the devices a module attaches: each name must be
+    /// declared with `type` (`given` names the kind for messages). Every
+    /// per-device option (`options`: device name to its flag) must be for
+    /// one of them.
+    func bind(_ names: [String], as type: DeviceType, given: String,
+              options: [String: String]) throws(MonitorError) -> [Int] {
+        var handles: [Int] = []
+        for name in names {
+            guard let h = handle(of: name) else { throw .deviceNotDeclared(name: name) }
+            let declared = entries[h].type
+            guard declared == type else {
+                throw .deviceWrongType(name: name, declared: declared.noun, given: given)
+            }
+            handles.append(h)
+        }
+        for name in options.keys.sorted() where !names.contains(name) {
+            throw .optionForUnattachedDevice(flag: options[name] ?? name, name: name)
+        }
+        return handles
+    }
+
     /// The first device of `type` (for the legacy KERNEL DISK TAP form).
     func first(_ type: DeviceType) -> Int? {
         entries.firstIndex { $0.type == type }

@@ -91,19 +91,9 @@ final class BlockModule: MonitorModule {
     }
 
     func bind(_ manifest: Manifest) throws(MonitorError) -> [Int] {
-        var handles: [Int] = []
-        for a in attachments {
-            guard let h = manifest.handle(of: a.name) else { throw .deviceNotDeclared(name: a.name) }
-            let type = manifest.entries[h].type
-            guard type == .blockBasic else {
-                throw .deviceWrongType(name: a.name, declared: type.noun, given: "block")
-            }
-            handles.append(h)
-        }
-        for name in sectorSizes.keys.sorted() where !attachments.contains(where: { $0.name == name }) {
-            throw .optionForUnattachedDevice(flag: "--block-sector-size:\(name)", name: name)
-        }
-        return handles
+        try manifest.bind(attachments.map(\.name), as: .blockBasic, given: "block",
+                          options: Dictionary(uniqueKeysWithValues: sectorSizes.keys.map {
+                              ($0, "--block-sector-size:\($0)") }))
     }
 
     func setup(_ context: ModuleContext) throws(MonitorError) {

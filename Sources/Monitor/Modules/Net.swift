@@ -170,19 +170,8 @@ final class NetModule: MonitorModule {
     }
 
     func bind(_ manifest: Manifest) throws(MonitorError) -> [Int] {
-        var handles: [Int] = []
-        for a in attachments {
-            guard let h = manifest.handle(of: a.name) else { throw .deviceNotDeclared(name: a.name) }
-            let type = manifest.entries[h].type
-            guard type == .netBasic else {
-                throw .deviceWrongType(name: a.name, declared: type.noun, given: "network")
-            }
-            handles.append(h)
-        }
-        for name in macs.keys.sorted() where !attachments.contains(where: { $0.name == name }) {
-            throw .optionForUnattachedDevice(flag: "--net-mac:\(name)", name: name)
-        }
-        return handles
+        try manifest.bind(attachments.map(\.name), as: .netBasic, given: "network",
+                          options: Dictionary(uniqueKeysWithValues: macs.keys.map { ($0, "--net-mac:\($0)") }))
     }
 
     func setup(_ context: ModuleContext) throws(MonitorError) {

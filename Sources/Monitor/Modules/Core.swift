@@ -15,12 +15,6 @@ final class CoreModule: MonitorModule {
     /// Guest memory in bytes: --mem rounded down to a multiple of 2 MiB.
     var memorySize: UInt64 { (memoryMiB << 20) & ~(X86.largePageSize - 1) }
 
-    /// POLL's fds (net devices), allocated once at registration.
-    private var pollFDs = UnsafeMutableBufferPointer<pollfd>(start: nil, count: 0)
-    private var pollHandles: [Int] = []
-
-    deinit { pollFDs.deallocate() }
-
     var usage: [String] {
         ["--mem=MB                   guest memory in MiB (default \(CoreModule.defaultMemoryMiB), "
             + "at most \(CoreModule.maxMemoryMiB); rounded down to a multiple of 2)"]
@@ -42,14 +36,7 @@ final class CoreModule: MonitorModule {
 
     func registerHypercalls(_ table: inout HypercallTable, memory: GuestMemory,
                             context: ModuleContext) throws(MonitorError) {
-        let devices = context.pollDevices
-        pollFDs.deallocate()
-        pollFDs = .allocate(capacity: devices.count)
-        for (i, d) in devices.enumerated() {
-            pollFDs[i] = pollfd(fd: d.fd, events: Int16(POLLIN), revents: 0)
-        }
-        pollHandles = devices.map { $0.handle }
-
+        let devices = context.deviceWait
         try table.register(.walltime) { gpa throws(MonitorError) in
             var ts = timespec()
             clock_gettime(CLOCK_REALTIME, &ts)
@@ -66,9 +53,9 @@ final class CoreModule: MonitorModule {
             guard e == 0 || e == EINTR else { throw .hostIO("console: write: \(errnoText(e))") }
             return .resume
         }
-        try table.register(.poll) { [self] gpa throws(MonitorError) in
+        try table.register(.poll) { gpa throws(MonitorError) in
             var hc = try memory.load(ukvm_hc_poll.self, gpa: gpa, .guestWritable)
-            (hc.ready_set, hc.ret) = poll(timeout: hc.timeout_nsecs)
+            (hc.ready_set, hc.ret) = devices.wait(timeout: hc.timeout_nsecs)
             try memory.store(hc, gpa: gpa, .guestWritable)
             return .resume
         }
@@ -79,22 +66,5 @@ final class CoreModule: MonitorModule {
             }
             return .halt(status: hc.exit_status)
         }
-    }
-
-    /// Waits up to `timeout` ns for a net device to become readable; returns
-    /// the ready set (bit i = handle i) and the number of ready devices.
-    private func poll(timeout: UInt64) -> (UInt64, Int32) {
-        // Seconds are clamped so that any u64 of nanoseconds is a valid timespec.
-        let seconds = min(timeout / 1_000_000_000, UInt64(Int32.max))
-        var ts = timespec(tv_sec: Int(seconds), tv_nsec: Int(timeout % 1_000_000_000))
-        let n = ckvm_ppoll(pollFDs.baseAddress, UInt(pollFDs.count), &ts)
-        guard n > 0 else { return (0, 0) }  // timeout, or EINTR: the loop checks signals
-        var ready: UInt64 = 0
-        var count: Int32 = 0
-        for i in 0..<pollFDs.count where pollFDs[i].revents & Int16(POLLIN) != 0 {
-            ready |= 1 << UInt64(pollHandles[i])
-            count += 1
-        }
-        return (ready, count)
     }
 }

@@ -15,6 +15,8 @@ final class ModuleContext {
     var manifest: Manifest
     /// Devices POLL waits on, as (host fd, handle).
     var pollDevices: [(fd: Int32, handle: Int)] = []
+    /// Waiting on them; made once, after setup, for POLL and NETIO.
+    lazy var deviceWait = DeviceWait(pollDevices)
 
     init(manifest: Manifest) {
         self.manifest = manifest

@@ -11,14 +11,13 @@
 import CKVM
 import Glibc
 
-/// NETIO's state: the attached devices, a pollfd array and the descriptor
-/// copies, all made once.
+/// NETIO's state: the attached devices and the descriptor copies, made once.
 final class NetBatch {
     /// By handle, as in NetModule.
     private let slots: [NetModule.Slot]
     /// The handles of the attached devices, in handle order.
     private let handles: [Int]
-    private let pollFDs: UnsafeMutableBufferPointer<pollfd>
+    private let devices: DeviceWait
     /// An rx buffer must hold a frame of any device: largest MTU + 14.
     private let rxMinimum: UInt64
     /// After receive(): the devices (bit = handle) not read dry, which may
@@ -38,20 +37,16 @@ final class NetBatch {
     private static let lengthOffset = MemoryLayout<ukvm_netio_frame>.offset(of: \.len)!
     private static let resultOffset = MemoryLayout<ukvm_netio_frame>.offset(of: \.ret)!
 
-    init(slots: [NetModule.Slot]) {
+    init(slots: [NetModule.Slot], devices: DeviceWait) {
         self.slots = slots
+        self.devices = devices
         handles = slots.indices.filter { slots[$0].fd >= 0 }
-        pollFDs = .allocate(capacity: handles.count)
-        for (i, h) in handles.enumerated() {
-            pollFDs[i] = pollfd(fd: slots[h].fd, events: Int16(POLLIN), revents: 0)
-        }
         rxMinimum = (handles.map { slots[$0].mtu }.max() ?? 0) + NetModule.ethernetHeader
         txFrames = .allocate(capacity: Int(NetBatch.maxFrames))
         rxFrames = .allocate(capacity: Int(NetBatch.maxFrames))
     }
 
     deinit {
-        pollFDs.deallocate()
         txFrames.deallocate()
         rxFrames.deallocate()
     }
@@ -81,10 +76,8 @@ final class NetBatch {
         }
         var filled = receive(count: rxCount, memory: memory)
         if filled == 0 && hc.timeout_nsecs > 0 {
-            filled = spin(count: rxCount, memory: memory, for: min(hc.timeout_nsecs, NetBatch.spinNanoseconds))
-        }
-        if filled == 0 && hc.timeout_nsecs > NetBatch.spinNanoseconds {
-            wait(timeout: hc.timeout_nsecs - NetBatch.spinNanoseconds)
+            // Polls the taps (DeviceWait's spin, then sleep), then reads.
+            _ = devices.wait(timeout: hc.timeout_nsecs)
             filled = receive(count: rxCount, memory: memory)
         }
         for i in 0..<filled {
@@ -95,7 +88,7 @@ final class NetBatch {
         hc.rx_filled = UInt32(filled)
         // Devices not read dry may hold more; the others were empty just now.
         // With no buffers to read into, nothing was read: ask the taps.
-        hc.ready_set = rxCount > 0 ? notDrained : readySet()
+        hc.ready_set = rxCount > 0 ? notDrained : devices.ready().set
         hc.ret = Int32(UKVM_OK.rawValue)
     }
 
@@ -155,46 +148,5 @@ final class NetBatch {
             }
         }
         return filled
-    }
-
-    /// How long a NETIO that found nothing polls before it sleeps. Waking a
-    /// sleeping thread costs tens of microseconds on a virtualized host,
-    /// more than the next frame of a busy request/response stream takes to
-    /// arrive; like KVM's halt polling, a short spin saves that.
-    static let spinNanoseconds: UInt64 = 50_000
-
-    /// Tries to receive until a frame arrives or `nanoseconds` pass.
-    private func spin(count: Int, memory: GuestMemory, for nanoseconds: UInt64) -> Int {
-        let start = monotonicNanoseconds()
-        repeat {
-            let filled = receive(count: count, memory: memory)
-            if filled > 0 { return filled }
-        } while monotonicNanoseconds() &- start < nanoseconds
-        return 0
-    }
-
-    private func monotonicNanoseconds() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
-    }
-
-    /// The devices with frames waiting right now (bit = handle).
-    private func readySet() -> UInt64 {
-        guard pollFDs.count > 0 else { return 0 }
-        var ts = timespec(tv_sec: 0, tv_nsec: 0)
-        guard ckvm_ppoll(pollFDs.baseAddress, UInt(pollFDs.count), &ts) > 0 else { return 0 }
-        var ready: UInt64 = 0
-        for i in 0..<pollFDs.count where pollFDs[i].revents & Int16(POLLIN) != 0 {
-            ready |= 1 << UInt64(handles[i])
-        }
-        return ready
-    }
-
-    /// Waits up to `timeout` ns for any device to become readable.
-    private func wait(timeout: UInt64) {
-        let seconds = min(timeout / 1_000_000_000, UInt64(Int32.max))
-        var ts = timespec(tv_sec: Int(seconds), tv_nsec: Int(timeout % 1_000_000_000))
-        _ = ckvm_ppoll(pollFDs.baseAddress, UInt(pollFDs.count), &ts)
     }
 }

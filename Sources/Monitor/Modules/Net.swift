@@ -268,7 +268,7 @@ final class NetModule: MonitorModule {
             try memory.store(hc, gpa: gpa, .guestWritable)
             return .resume
         }
-        let batch = NetBatch(slots: slots)
+        let batch = NetBatch(slots: slots, devices: context.deviceWait)
         self.batch = batch
         try table.register(.netio) { gpa throws(MonitorError) in
             var hc = try memory.load(ukvm_hc_netio.self, gpa: gpa, .guestWritable)

@@ -141,6 +141,19 @@ struct UkvmNetTests {
         #expect(flood.output.contains("10000 received, 0% packet loss"), "\(flood)")
     }
 
+    /// The upstream-like image (no CPL3 note, no NETIO): the monitor's base
+    /// network path, POLL, NET_READ and NET_WRITE, end to end.
+    @Test func pingBaseABI() throws {
+        let ns = try NetNamespace()
+        try ns.addTap("tap0", address: "10.69.0.1/24")
+        let guest = try Background(ns.exec([monitorPath, "--net:service0=tap0", ukvmImage("net-cpl0"),
+                                            "10.69.0.2"]))
+        defer { guest.stop() }
+        #expect(guest.waitFor("net: serving"), "\(guest.output)")
+        let flood = run(ns.exec(["ping", "-f", "-q", "-c", "300", "-w", "60", "10.69.0.2"]), timeout: 90)
+        #expect(flood.output.contains("300 received, 0% packet loss"), "\(flood)")
+    }
+
     @Test func twoNICs() throws {
         let ns = try NetNamespace()
         try ns.addTap("tap0", address: "10.67.0.1/24")

@@ -38,10 +38,14 @@ static unsigned tx_pending;
  * and our buffers hold a frame of every device (the monitor refuses smaller
  * ones).
  */
+/* Defined by extensions.S; absent (address 0) in the base-ABI variants. */
+extern const uint8_t ukvm_netio_allowed __attribute__((weak));
+
 void net_init(const struct ukvm_boot_info *bi)
 {
     const struct mft *mft = (const struct mft *)(uintptr_t)bi->mft;
-    netio = (bi->host_features & UKVM_HOST_FEATURE_NETIO) &&
+    netio = &ukvm_netio_allowed && ukvm_netio_allowed &&
+        (bi->host_features & UKVM_HOST_FEATURE_NETIO) &&
         mft_has_attached(MFT_DEV_NET_BASIC);
     for (uint32_t i = 1; netio && i < mft->entries; i++)
         if (mft->e[i].type == MFT_DEV_NET_BASIC && mft->e[i].attached &&

@@ -27,6 +27,35 @@ import Testing
         #expect(try memory.load(UInt64.self, gpa: 0x101004) == 0)
     }
 
+    /// Hostile images: many random corruptions of a valid one (with a CPL3
+    /// note and a manifest), in the header, program headers and notes. The
+    /// parser must accept or refuse each one, never trap; what it accepts
+    /// must still obey the rules it checks. Seeded, so a failure repeats.
+    @Test func corruptedImagesNeverTrap() {
+        var rng = SplitMix(seed: 0x5eed)
+        var image = TestImage()
+        image.notes.append(TestImage.cpl3Note(idt: 0x101000, stack: 0x102000))
+        let valid = image.build()
+        let memory: UInt64 = 64 << 20
+        var accepted = 0
+        for _ in 0..<3000 {
+            var bytes = valid
+            for _ in 0..<(1 + Int(rng.next() % 4)) {
+                // Mostly the first 512 bytes: headers, phdrs, notes.
+                let limit = rng.next() % 4 == 0 ? bytes.count : min(512, bytes.count)
+                bytes[Int(rng.next() % UInt64(limit))] = UInt8(truncatingIfNeeded: rng.next())
+            }
+            if rng.next() % 10 == 0 { bytes = Array(bytes.prefix(Int(rng.next() % UInt64(bytes.count)))) }
+            guard let parsed = try? ELF.parse(bytes, memorySize: memory) else { continue }
+            accepted += 1
+            for seg in parsed.segments {
+                #expect(seg.vaddr >= 0x100000 && seg.end <= memory)
+            }
+            #expect(parsed.kernelEnd <= memory)
+        }
+        #expect(accepted > 0, "some corruptions are harmless (padding bytes)")
+    }
+
     @Test func emptyAndTruncatedFiles() {
         #expect(throws: ImageProblem.self) { try ELF.parse([], memorySize: 512 << 20) }
         let bytes = TestImage().build()
@@ -131,5 +160,18 @@ import Testing
         #expect(problem(i) == nil)
         i.segments = []
         #expect(reason(i).contains("no loadable segments") || reason(i).contains("program headers"))
+    }
+}
+
+/// A small deterministic generator for the corruption test.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
     }
 }

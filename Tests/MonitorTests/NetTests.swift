@@ -208,6 +208,38 @@ import Testing
         #expect(try s.memory.load(ukvm_netio_frame.self, gpa: rxBase + size).len == 3)
     }
 
+    /// A hostile guest: random argument structs for every hypercall that
+    /// neither prints nor halts, with pointers sometimes inside memory and
+    /// sometimes not, and frames queued to read. Each call must resume or
+    /// raise a guest error, never trap. Seeded, so a failure repeats.
+    @Test func randomArgumentsNeverTrap() throws {
+        let s = try setup()
+        var rng = SplitMix(seed: 0xbad_ca11)
+        let calls: [Hypercall] = [.walltime, .poll, .blockWrite, .blockRead, .netWrite, .netRead, .netio]
+        let memorySize = s.memory.size
+        for round in 0..<3000 {
+            if round % 50 == 0 { for p in s.peers { peerSend(p, [UInt8](repeating: 7, count: 60)) } }
+            let nr = calls[Int(rng.next() % UInt64(calls.count))]
+            // Six u64 words: pointers and lengths, small or huge or in memory.
+            for w in 0..<6 {
+                let r = rng.next()
+                let word: UInt64
+                switch r % 4 {
+                case 0: word = r >> 60                        // small: handles, counts
+                case 1: word = 0x100000 + (r >> 40) % (memorySize - 0x100000)
+                case 2: word = r                              // anything
+                default: word = 0x10000 + (r >> 50)           // lengths near frame sizes
+                }
+                try s.memory.store(word, gpa: args + UInt64(w) * 8)
+            }
+            if nr == .poll { try s.memory.store(UInt64(0), gpa: args) }        // no sleeping
+            if nr == .netio { try s.memory.store(UInt64(0), gpa: args + 24) }
+            do throws(MonitorError) { try call(s, nr, args) } catch {
+                #expect(error.failureClass == .guestFault, "\(nr): \(error)")
+            }
+        }
+    }
+
     @Test func netioWaitsWhenNothingArrived() throws {
         let s = try setup()
         var t0 = timespec(), t1 = timespec()

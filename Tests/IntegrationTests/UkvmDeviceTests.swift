@@ -59,7 +59,7 @@ struct UkvmBlockTests {
         let disk = TempFile(size: size)
         let guest = try Background([monitorPath, "--block:storage=\(disk.path)", ukvmImage("blkbench")])
         #expect(guest.waitFor("Solo5: Application acquired 'storage'"), "\(guest.output)")
-        usleep(200_000)
+        usleep(100_000)
         guest.signal(SIGTERM)
         let r = guest.wait(timeout: 60)  // syncing what was written takes a while
         #expect(r.status == 143, "\(r)")

@@ -131,8 +131,6 @@ const struct mft_entry *mft_get_by_name(const char *name, enum mft_type type,
 /* The entry for handle if it is an attached device of type, else NULL. */
 const struct mft_entry *mft_get_by_index(solo5_handle_t handle,
         enum mft_type type);
-/* Whether any device of type is attached. */
-bool mft_has_attached(enum mft_type type);
 /* Records the manifest (called once by the backend, before kernel_main). */
 void mft_init(const struct mft *mft);
 

@@ -22,14 +22,6 @@ const struct mft_entry *mft_get_by_index(solo5_handle_t handle,
     return e;
 }
 
-bool mft_has_attached(enum mft_type type)
-{
-    for (uint32_t i = 1; manifest && i < manifest->entries; i++)
-        if (manifest->e[i].type == (uint32_t)type && manifest->e[i].attached)
-            return true;
-    return false;
-}
-
 const struct mft_entry *mft_get_by_name(const char *name, enum mft_type type,
         solo5_handle_t *handle)
 {

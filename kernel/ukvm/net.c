@@ -33,24 +33,29 @@ static uint8_t tx_buf[SLOTS][SLOT_SIZE];
 static struct ukvm_netio_frame tx_desc[SLOTS];
 static unsigned tx_pending;
 
+/* Defined by extensions.S; absent (address 0) in the base-ABI variants. */
+extern const uint8_t ukvm_netio_allowed __attribute__((weak));
+
 /*
  * NETIO when the monitor offers it, the application has a network device,
  * and our buffers hold a frame of every device (the monitor refuses smaller
  * ones).
  */
-/* Defined by extensions.S; absent (address 0) in the base-ABI variants. */
-extern const uint8_t ukvm_netio_allowed __attribute__((weak));
-
 void net_init(const struct ukvm_boot_info *bi)
 {
     const struct mft *mft = (const struct mft *)(uintptr_t)bi->mft;
+    bool fits = true;
+    unsigned devices = 0;
+    for (uint32_t i = 1; i < mft->entries; i++) {
+        const struct mft_entry *e = &mft->e[i];
+        if (e->type != MFT_DEV_NET_BASIC || !e->attached)
+            continue;
+        devices++;
+        if ((size_t)e->u.net_basic.mtu + SOLO5_NET_HLEN > SLOT_SIZE)
+            fits = false;
+    }
     netio = &ukvm_netio_allowed && ukvm_netio_allowed &&
-        (bi->host_features & UKVM_HOST_FEATURE_NETIO) &&
-        mft_has_attached(MFT_DEV_NET_BASIC);
-    for (uint32_t i = 1; netio && i < mft->entries; i++)
-        if (mft->e[i].type == MFT_DEV_NET_BASIC && mft->e[i].attached &&
-                (size_t)mft->e[i].u.net_basic.mtu + SOLO5_NET_HLEN > SLOT_SIZE)
-            netio = false;
+        (bi->host_features & UKVM_HOST_FEATURE_NETIO) && devices && fits;
     if (netio)
         log(LOG_DEBUG, "net: batched I/O (NETIO)\n");
 }

@@ -7,32 +7,53 @@
 
 import PackageDescription
 
+// include/ holds the ABI headers that the guest kernel and the monitor share.
+// CKVM's own C code finds them through headerSearchPath; Swift code that
+// imports CKVM needs the same path handed to clang, which SwiftPM does not
+// pass on from a C target, hence the flag (absolute: the compiler's working
+// directory is not the package's).
+let abiHeaders = Context.packageDirectory + "/include"
+let seesABIHeaders: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-I" + abiHeaders])]
+
 let package = Package(
     name: "ukvm",
     products: [
-        .executable(name: "ukvm", targets: ["Monitor"]),
+        .executable(name: "ukvm", targets: ["ukvm"]),
     ],
     targets: [
         // Thin C shim: <linux/kvm.h>, tap and interface ioctls, and the ABI
-        // header shared with the guest (include/ukvm_abi.h is a symlink to
-        // kernel/ukvm/ukvm_abi.h, the one and only copy).
+        // headers shared with the guest, include/ at the top of the tree.
         .target(
             name: "CKVM",
-            cSettings: [.define("_GNU_SOURCE")]
+            cSettings: [.define("_GNU_SOURCE"), .headerSearchPath("../../include")]
         ),
-        .executableTarget(
+        // The monitor: everything but the entry point.
+        .target(
             name: "Monitor",
-            dependencies: ["CKVM"]
+            dependencies: ["CKVM"],
+            swiftSettings: seesABIHeaders
+        ),
+        // `ukvm`: main() calls the library and exits with what it returns.
+        .executableTarget(
+            name: "ukvm",
+            dependencies: ["Monitor"],
+            swiftSettings: seesABIHeaders
+        ),
+        // What both test targets share: processes, temporary files, network
+        // namespaces, the built artefacts.
+        .target(
+            name: "TestSupport",
+            path: "Tests/TestSupport"
         ),
         .testTarget(
             name: "MonitorTests",
-            dependencies: ["Monitor", "CKVM"]
+            dependencies: ["Monitor", "CKVM", "TestSupport"],
+            swiftSettings: seesABIHeaders
         ),
-        // Boots real guests through the ukvm binary; it only runs processes.
+        // Boots real guests through the built programs; it only runs processes.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Monitor"],
-            path: "Tests/IntegrationTests"
+            dependencies: ["TestSupport"]
         ),
     ]
 )

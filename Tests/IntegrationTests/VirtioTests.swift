@@ -1,42 +1,26 @@
 // VirtioTests.swift: boots the virtio test unikernels under QEMU, through
 // scripts/virtio-run, and checks what they print and how they exit.
 //
-// QEMU runs with TCG here (see PLATFORM.md), so the bounds on time are
-// loose; they catch a slow path creeping in, not a few milliseconds.
-// Network tests run entirely inside a network namespace of their own.
+// The guests that every backend runs are in GuestTests.swift; here is what
+// only QEMU has: the plain QEMU command line, the clock against the host's,
+// virtio-run itself, and the virtio devices. QEMU runs with TCG here (see
+// docs/platform.md). Network tests run inside a network namespace of their
+// own.
 
 import Foundation
 import Testing
-
-let virtioRun = repoPath("scripts/virtio-run")
+import TestSupport
 
 /// Boots `name` with virtio-run, or announces why it cannot and returns nil.
 func bootVirtio(_ name: String, _ args: [String] = [], flags: [String] = [],
                 timeout: Int = 60, test: String = #function) -> ProcessResult? {
-    if let reason = qemuUnavailable {
-        announceSkip(reason, test)
-        return nil
-    }
-    // virtio-run kills QEMU itself (status 124); run()'s timeout is a backstop.
-    return run([virtioRun, "-t", String(timeout)] + flags + [virtioImage(name)] + args,
-               timeout: Double(timeout + 15))
+    Backend.virtio.boot(name, args, flags: flags, timeout: timeout, test: test)
 }
 
 @Suite("virtio: test unikernels under QEMU",
        .enabled(if: qemuUnavailable == nil, "needs qemu-system-x86_64"),
        .serialized)
 struct VirtioTests {
-    @Test func hello() throws {
-        let r = try #require(bootVirtio("hello", ["one", "two", "three"]))
-        #expect(r.status == 0, "\(r)")
-        #expect(r.output.hasPrefix(banner), "\(r)")
-        #expect(r.output.contains("Solo5: Bindings version"), "\(r)")
-        #expect(r.output.contains(helloWorld4), "\(r)")
-        #expect(r.output.contains("cmdline: one two three\n"), "\(r)")
-        #expect(r.output.contains("Solo5: solo5_exit(0) called"), "\(r)")
-        #expect(r.errorOutput.isEmpty, "\(r)")
-    }
-
     /// The plain QEMU command line works too; its status is the raw
     /// isa-debug-exit one: guest status 0 is QEMU status 3 (platform.c).
     @Test func helloWithoutScript() throws {
@@ -58,62 +42,6 @@ struct VirtioTests {
         #expect(r.status == 0, "\(r)")
         #expect(r.output.contains("SUCCESS"), "\(r)")
         #expect(elapsed > 0.95 && elapsed < 2.0, "1 s in the guest took \(elapsed) s")
-    }
-
-    @Test func exception() throws {
-        let r = try #require(bootVirtio("exception"))
-        #expect(r.status == 255, "\(r)")
-        #expect(r.output.contains("about to fault"), "\(r)")
-        // The report names the vector (#UD = 6) and the faulting rip.
-        let rip = try #require(symbolAddress("exception_rip", in: virtioImage("exception")))
-        #expect(r.output.contains("trap: type=#UD vector=6 ec=0x0 rip=0x\(String(rip, radix: 16)) "), "\(r)")
-        #expect(r.output.contains("Solo5: ABORT:"), "\(r)")
-        #expect(!r.output.contains("FAILURE"), "\(r)")
-    }
-
-    @Test func abort() throws {
-        let r = try #require(bootVirtio("abort"))
-        #expect(r.status == 255, "\(r)")
-        #expect(r.output.contains("solo5_abort() called"), "\(r)")
-    }
-
-    @Test func fpu() throws {
-        let r = try #require(bootVirtio("fpu"))
-        #expect(r.status == 0, "\(r)")
-        #expect(r.output.contains("SUCCESS"), "\(r)")
-    }
-
-    @Test func globals() throws {
-        let r = try #require(bootVirtio("globals"))
-        #expect(r.status == 0, "\(r)")
-        #expect(r.output.contains("SUCCESS"), "\(r)")
-    }
-
-    /// virtio-run recovers the guest's status from QEMU's: exactly for 0 to
-    /// 125 (67 included: QEMU's 137 looks like timeout(1)'s kill), and 255
-    /// for anything larger (scripts/virtio-run).
-    @Test(arguments: [(0, 0), (1, 1), (67, 67), (125, 125), (200, 255)])
-    func status(code: Int, expected: Int32) throws {
-        let r = try #require(bootVirtio("status", [String(code)]))
-        #expect(r.status == expected, "\(r)")
-    }
-
-    @Test func tls() throws {
-        let r = try #require(bootVirtio("tls"))
-        #expect(r.status == 0, "\(r)")
-        #expect(r.output.contains("SUCCESS"), "\(r)")
-    }
-
-    @Test func quiet() throws {
-        let r = try #require(bootVirtio("quiet", ["--solo5:quiet", "x"]))
-        #expect(r.status == 0, "\(r)")
-        #expect(r.output == "cmdline: x\nSUCCESS\n", "\(r)")
-    }
-
-    @Test func spin() throws {
-        let r = try #require(bootVirtio("spin", ["1000000"]))
-        #expect(r.status == 0, "\(r)")
-        #expect(r.output.contains("spin: 1000000 iterations in"), "\(r)")
     }
 
     // MARK: virtio-run itself
@@ -163,7 +91,7 @@ struct VirtioTests {
         #expect(r.output.contains("blk: 2048 blocks of 512 bytes"), "\(r)")
         #expect(r.output.contains("SUCCESS"), "\(r)")
         // The last block reached the file, with the test's pattern.
-        let data = try Data(contentsOf: URL(fileURLWithPath: disk.path))
+        let data = try disk.contents()
         let block: UInt64 = 2047, i: UInt64 = 511
         #expect(data.count == 1 << 20)
         #expect(data.last == UInt8(truncatingIfNeeded: block * 31 + i * 7 + (block >> 8)))

@@ -1,88 +1,102 @@
-// LayoutTests.swift: the ABI structs as Swift imports them from
-// ukvm_abi.h have ABI.md's sizes and offsets.
+// LayoutTests.swift: the ABI as Swift imports it from include/ has the
+// sizes, offsets and numbers of docs/abi.md and docs/extensions.md. The C
+// headers check the same with _Static_assert; this is the Swift side.
 
 import CKVM
 import Testing
+@testable import Monitor
+
+/// (struct size, [field offsets]) of a C struct as Swift sees it.
+private func layout<T>(_ type: T.Type, _ fields: [PartialKeyPath<T>]) -> (Int, [Int?]) {
+    (MemoryLayout<T>.size, fields.map { MemoryLayout<T>.offset(of: $0) })
+}
 
 @Suite struct LayoutTests {
     @Test func hypercallStructs() {
-        #expect(MemoryLayout<ukvm_hc_walltime>.size == 8)
-        #expect(MemoryLayout<ukvm_hc_puts>.size == 16)
-        #expect(MemoryLayout<ukvm_hc_puts>.offset(of: \.len) == 8)
-        #expect(MemoryLayout<ukvm_hc_poll>.size == 24)
-        #expect(MemoryLayout<ukvm_hc_poll>.offset(of: \.ready_set) == 8)
-        #expect(MemoryLayout<ukvm_hc_poll>.offset(of: \.ret) == 16)
-        #expect(MemoryLayout<ukvm_hc_block_write>.size == 40)
-        #expect(MemoryLayout<ukvm_hc_block_write>.offset(of: \.offset) == 8)
-        #expect(MemoryLayout<ukvm_hc_block_write>.offset(of: \.data) == 16)
-        #expect(MemoryLayout<ukvm_hc_block_write>.offset(of: \.len) == 24)
-        #expect(MemoryLayout<ukvm_hc_block_write>.offset(of: \.ret) == 32)
-        #expect(MemoryLayout<ukvm_hc_block_read>.size == 40)
-        #expect(MemoryLayout<ukvm_hc_block_read>.offset(of: \.len) == 24)
-        #expect(MemoryLayout<ukvm_hc_block_read>.offset(of: \.ret) == 32)
-        #expect(MemoryLayout<ukvm_hc_net_write>.size == 32)
-        #expect(MemoryLayout<ukvm_hc_net_write>.offset(of: \.data) == 8)
-        #expect(MemoryLayout<ukvm_hc_net_write>.offset(of: \.len) == 16)
-        #expect(MemoryLayout<ukvm_hc_net_write>.offset(of: \.ret) == 24)
-        #expect(MemoryLayout<ukvm_hc_net_read>.size == 32)
-        #expect(MemoryLayout<ukvm_hc_net_read>.offset(of: \.len) == 16)
-        #expect(MemoryLayout<ukvm_hc_net_read>.offset(of: \.ret) == 24)
-        #expect(MemoryLayout<ukvm_hc_halt>.size == 16)
-        #expect(MemoryLayout<ukvm_hc_halt>.offset(of: \.exit_status) == 8)
+        #expect(layout(ukvm_hc_walltime.self, [\.nsecs]) == (8, [0]))
+        #expect(layout(ukvm_hc_puts.self, [\.data, \.len]) == (16, [0, 8]))
+        #expect(layout(ukvm_hc_poll.self, [\.timeout_nsecs, \.ready_set, \.ret]) == (24, [0, 8, 16]))
+        #expect(layout(ukvm_hc_block_write.self, [\.handle, \.offset, \.data, \.len, \.ret])
+            == (40, [0, 8, 16, 24, 32]))
+        #expect(layout(ukvm_hc_block_read.self, [\.handle, \.offset, \.data, \.len, \.ret])
+            == (40, [0, 8, 16, 24, 32]))
+        #expect(layout(ukvm_hc_net_write.self, [\.handle, \.data, \.len, \.ret]) == (32, [0, 8, 16, 24]))
+        #expect(layout(ukvm_hc_net_read.self, [\.handle, \.data, \.len, \.ret]) == (32, [0, 8, 16, 24]))
+        #expect(layout(ukvm_hc_halt.self, [\.cookie, \.exit_status]) == (16, [0, 8]))
     }
 
     @Test func bootInfo() {
-        #expect(MemoryLayout<ukvm_boot_info>.size == 56)
-        #expect(MemoryLayout<ukvm_boot_info>.offset(of: \.kernel_end) == 8)
-        #expect(MemoryLayout<ukvm_boot_info>.offset(of: \.cpu_cycle_freq) == 16)
-        #expect(MemoryLayout<ukvm_boot_info>.offset(of: \.cmdline) == 24)
-        #expect(MemoryLayout<ukvm_boot_info>.offset(of: \.mft) == 32)
-        #expect(MemoryLayout<ukvm_boot_info>.offset(of: \.host_features) == 40)
-        #expect(MemoryLayout<ukvm_boot_info>.offset(of: \.guest_features) == 44)
-        #expect(MemoryLayout<ukvm_boot_info>.offset(of: \.net_ring) == 48)
+        #expect(layout(ukvm_boot_info.self, [\.mem_size, \.kernel_end, \.cpu_cycle_freq, \.cmdline, \.mft,
+                                             \.host_features, \.guest_features, \.net_ring])
+            == (56, [0, 8, 16, 24, 32, 40, 44, 48]))
     }
 
     @Test func manifestAndNotes() {
-        #expect(MemoryLayout<mft>.size == 8)
-        #expect(MemoryLayout<mft_entry>.size == 104)
-        #expect(MemoryLayout<mft_entry>.offset(of: \.type) == 68)
-        #expect(MemoryLayout<mft_entry>.offset(of: \.u) == 72)
-        #expect(MemoryLayout<mft_entry>.offset(of: \.hostpriv) == 88)
-        #expect(MemoryLayout<mft_entry>.offset(of: \.attached) == 96)
-        #expect(MemoryLayout<mft_block_basic>.offset(of: \.block_size) == 8)
-        #expect(MemoryLayout<mft_net_basic>.offset(of: \.mtu) == 6)
-        #expect(MemoryLayout<solo5_abi_note_desc>.size == 16)
-        #expect(MemoryLayout<ukvm_cpl3_note_desc>.size == 24)
-        #expect(MemoryLayout<ukvm_cpl3_note_desc>.offset(of: \.idt) == 8)
-        #expect(MemoryLayout<ukvm_cpl3_note_desc>.offset(of: \.exception_stack) == 16)
+        #expect(layout(mft.self, [\.version, \.entries]) == (8, [0, 4]))
+        #expect(layout(mft_entry.self, [\.name, \.type, \.u, \.hostpriv, \.attached])
+            == (104, [0, 68, 72, 88, 96]))
+        #expect(MFT_ENTRY_SIZE == 104 && MFT_NAME_SIZE == 68 && MFT_NOTE_PAD == 4 && MFT_MAX_ENTRIES == 64)
+        #expect(layout(mft_block_basic.self, [\.capacity, \.block_size]) == (16, [0, 8]))
+        #expect(layout(mft_net_basic.self, [\.mac, \.mtu]) == (8, [0, 6]))
+        #expect(layout(solo5_abi_note_desc.self, [\.target, \.version, \.reserved0, \.reserved1])
+            == (16, [0, 4, 8, 12]))
+        #expect(mft_size(3) == 8 + 3 * 104)
     }
 
-    @Test func netio() {
-        #expect(MemoryLayout<ukvm_netio_frame>.size == 32)
-        #expect(MemoryLayout<ukvm_netio_frame>.offset(of: \.handle) == 0)
-        #expect(MemoryLayout<ukvm_netio_frame>.offset(of: \.data) == 8)
-        #expect(MemoryLayout<ukvm_netio_frame>.offset(of: \.len) == 16)
-        #expect(MemoryLayout<ukvm_netio_frame>.offset(of: \.ret) == 24)
-        #expect(MemoryLayout<ukvm_hc_netio>.size == 48)
-        #expect(MemoryLayout<ukvm_hc_netio>.offset(of: \.rx) == 8)
-        #expect(MemoryLayout<ukvm_hc_netio>.offset(of: \.tx_count) == 16)
-        #expect(MemoryLayout<ukvm_hc_netio>.offset(of: \.rx_count) == 20)
-        #expect(MemoryLayout<ukvm_hc_netio>.offset(of: \.timeout_nsecs) == 24)
-        #expect(MemoryLayout<ukvm_hc_netio>.offset(of: \.ready_set) == 32)
-        #expect(MemoryLayout<ukvm_hc_netio>.offset(of: \.rx_filled) == 40)
-        #expect(MemoryLayout<ukvm_hc_netio>.offset(of: \.ret) == 44)
-        #expect(UKVM_HOST_FEATURE_NETIO == 1 << 16 && UKVM_HYPERCALL_NETIO == 16)
+    @Test func extensions() {
+        #expect(layout(ukvm_cpl3_note_desc.self, [\.version, \.flags, \.idt, \.exception_stack])
+            == (24, [0, 4, 8, 16]))
+        #expect(layout(ukvm_netio_frame.self, [\.handle, \.data, \.len, \.ret]) == (32, [0, 8, 16, 24]))
+        #expect(layout(ukvm_hc_netio.self, [\.tx, \.rx, \.tx_count, \.rx_count, \.timeout_nsecs,
+                                            \.ready_set, \.rx_filled, \.ret])
+            == (48, [0, 8, 16, 20, 24, 32, 40, 44]))
+        #expect(UKVM_NETIO_MAX_FRAMES == 64 && UKVM_IDT_SIZE == 4096 && UKVM_CPL3_VERSION == 1)
+        #expect(layout(ukvm_tss.self, [\.rsp0, \.ist, \.iomap_base]) == (104, [4, 36, 102]))
         // TSS (104 bytes) + I/O bitmap for ports 0-0xfff (512) + closing byte - 1.
-        #expect(UKVM_TSS_LIMIT == 104 + 512)
+        #expect(UKVM_TSS_LIMIT == 104 + 512 && UKVM_TSS_IO_PORTS == 0x1000)
+    }
+
+    /// Every hypercall number, and its port.
+    @Test func hypercallNumbers() {
+        let numbers: [(ukvm_hypercall, UInt32)] = [
+            (UKVM_HYPERCALL_WALLTIME, 1), (UKVM_HYPERCALL_PUTS, 2), (UKVM_HYPERCALL_POLL, 3),
+            (UKVM_HYPERCALL_BLOCK_WRITE, 4), (UKVM_HYPERCALL_BLOCK_READ, 5), (UKVM_HYPERCALL_NET_WRITE, 6),
+            (UKVM_HYPERCALL_NET_READ, 7), (UKVM_HYPERCALL_HALT, 8), (UKVM_HYPERCALL_NETIO, 16),
+            (UKVM_HYPERCALL_MAX, 17),
+        ]
+        for (call, nr) in numbers { #expect(call.rawValue == nr) }
+        #expect(UKVM_HYPERCALL_PIO_BASE == 0x500 && HypercallTable.portBase == 0x500)
+        #expect(HypercallTable.limit == 17)
+        #expect(UKVM_OK.rawValue == 0 && UKVM_AGAIN.rawValue == 1 && UKVM_EINVAL.rawValue == 2
+            && UKVM_EUNSPEC.rawValue == 3)
     }
 
     @Test func constants() {
-        #expect(UKVM_HYPERCALL_PIO_BASE == 0x500)
-        #expect(UKVM_HYPERCALL_HALT.rawValue == 8)
-        #expect(SOLO5_NOTE_ABI == 0x3149_4241)
-        #expect(SOLO5_NOTE_MANIFEST == 0x3154_464d)
+        #expect(UKVM_ABI_VERSION == 2 && SOLO5_ABI_TARGET_HVT == 1 && SOLO5_ABI_TARGET_VIRTIO == 3)
+        #expect(SOLO5_NOTE_ABI == 0x3149_4241 && SOLO5_NOTE_MANIFEST == 0x3154_464d)
+        #expect(SOLO5_NOTE_NAME == "Solo5" && UKVM_NOTE_NAME == "UKVM")
         #expect(UKVM_NOTE_CPL3 == 0x334c_5043)
-        #expect(MFT_RESERVED_FIRST.rawValue == 1 << 30)
-        #expect(UKVM_BOOT_INFO_BASE == 0x10000 && UKVM_KERNEL_BASE == 0x100000)
+        #expect(MFT_DEV_BLOCK_BASIC == 1 && MFT_DEV_NET_BASIC == 2 && MFT_RESERVED_FIRST == 1 << 30)
+        #expect(UKVM_BOOT_INFO_BASE == 0x10000 && UKVM_KERNEL_BASE == 0x100000 && UKVM_GUARD_END == 0x10000)
+        #expect(UKVM_STACK_RESERVE == 1 << 20 && UKVM_CMDLINE_SIZE == 8192 && UKVM_HALT_COOKIE_MAX == 512)
+        #expect(UKVM_HOST_FEATURE_RING_IO == 1 && UKVM_HOST_FEATURE_NETIO == 1 << 16)
+        #expect(ukvm_net_rx_min(1500) == 1514 && ukvm_net_tx_max(1500) == 1518)
+    }
+
+    /// The names of the targets, from the header.
+    @Test func targetNames() {
+        #expect(ABINote.targetName(1) == "hvt")
+        #expect(ABINote.targetName(3) == "virtio")
+        #expect(ABINote.targetName(6) == "xen")
+        #expect(ABINote.targetName(0) == "unknown (0)")
+        #expect(ABINote.targetName(7) == "unknown (7)")
+    }
+
+    /// Manifest.DeviceType maps to and from the header's numbers.
+    @Test func deviceTypes() {
+        for t in [Manifest.DeviceType.blockBasic, .netBasic, .reservedFirst] {
+            #expect(Manifest.DeviceType(raw: t.raw) == t)
+        }
+        #expect(Manifest.DeviceType(raw: 3) == nil)
     }
 }

@@ -15,17 +15,6 @@ struct trap_frame {
     uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
 };
 
-struct tss {
-    uint32_t reserved0;
-    uint64_t rsp[3];
-    uint64_t reserved1;
-    uint64_t ist[7];
-    uint64_t reserved2;
-    uint16_t reserved3;
-    uint16_t iomap_base;
-} __attribute__((packed));
-_Static_assert(sizeof(struct tss) == 104, "TSS size");
-
 struct gate {
     uint16_t offset_lo;
     uint16_t selector;
@@ -56,7 +45,7 @@ static const char *const trap_names[NUM_TRAPS] = {
 };
 
 static uint64_t gdt[UKVM_GDT_ENTRIES] __attribute__((aligned(16)));
-static struct tss tss __attribute__((aligned(16)));
+static struct ukvm_tss tss __attribute__((aligned(16)));
 /* Global: the ukvm CPL3 note names it, so the monitor can load IDTR. */
 struct gate cpu_idt[256] __attribute__((aligned(16)));
 /* A stack of its own for traps at CPL 0 (IST1), so an overflowing kernel

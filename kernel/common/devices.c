@@ -55,8 +55,7 @@ const struct mft_entry *net_check_read(solo5_handle_t handle,
         const uint8_t *buf, size_t size, const size_t *read_size)
 {
     const struct mft_entry *e = mft_get_by_index(handle, MFT_DEV_NET_BASIC);
-    if (!e || !buf || !read_size ||
-            size < (size_t)e->u.net_basic.mtu + SOLO5_NET_HLEN)
+    if (!e || !buf || !read_size || size < ukvm_net_rx_min(e->u.net_basic.mtu))
         return NULL;
     return e;
 }
@@ -65,9 +64,7 @@ const struct mft_entry *net_check_write(solo5_handle_t handle,
         const uint8_t *buf, size_t size)
 {
     const struct mft_entry *e = mft_get_by_index(handle, MFT_DEV_NET_BASIC);
-    /* The payload, the Ethernet header and a VLAN tag at most. */
-    if (!e || !buf || size == 0 ||
-            size > (size_t)e->u.net_basic.mtu + SOLO5_NET_HLEN + 4)
+    if (!e || !buf || size == 0 || size > ukvm_net_tx_max(e->u.net_basic.mtu))
         return NULL;
     return e;
 }

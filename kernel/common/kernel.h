@@ -7,7 +7,7 @@
  *
  * The kernel is freestanding: no libc, no SSE (it is built with
  * -mgeneral-regs-only, because under PVM ring-0 code is emulated and the
- * emulator lacks SSE; see PLATFORM.md).
+ * emulator lacks SSE; docs/platform.md).
  */
 #ifndef KERNEL_H
 #define KERNEL_H
@@ -18,7 +18,9 @@
 #include <stdbool.h>
 
 #include "solo5.h"
-#include "../ukvm/ukvm_abi.h" /* struct mft: one manifest format everywhere */
+#include "mft_abi.h"  /* struct mft: one manifest format on every backend */
+#include "ukvm_abi.h" /* the stack reserve and the frame-length rule */
+#include "ukvm_ext.h" /* the TSS and IDT size shared with the CPL3 note */
 
 #define NORETURN __attribute__((noreturn))
 #define PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -27,9 +29,6 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define PAGE_SIZE 4096
 #define SOLO5_VERSION "v0.1.0"
-
-/* Bytes at the top of memory kept for the stack, out of the heap. */
-#define KERNEL_STACK_RESERVE (1024 * 1024)
 
 /* ---- Backend hooks: each backend defines these. ---- */
 
@@ -126,11 +125,11 @@ char *cmdline_parse(char *cmdline);
 /* ---- mft.c: the device manifest ---- */
 /* Finds the attached device called name of type; NULL if there is none.
  * *handle is set to its index. */
-const struct mft_entry *mft_get_by_name(const char *name, enum mft_type type,
+const struct mft_entry *mft_get_by_name(const char *name, uint32_t type,
         solo5_handle_t *handle);
 /* The entry for handle if it is an attached device of type, else NULL. */
 const struct mft_entry *mft_get_by_index(solo5_handle_t handle,
-        enum mft_type type);
+        uint32_t type);
 /* Records the manifest (called once by the backend, before kernel_main). */
 void mft_init(const struct mft *mft);
 

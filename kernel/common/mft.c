@@ -12,17 +12,17 @@ void mft_init(const struct mft *mft)
 }
 
 const struct mft_entry *mft_get_by_index(solo5_handle_t handle,
-        enum mft_type type)
+        uint32_t type)
 {
     if (!manifest || handle == 0 || handle >= manifest->entries)
         return NULL;
     const struct mft_entry *e = &manifest->e[handle];
-    if (e->type != (uint32_t)type || !e->attached)
+    if (e->type != type || !e->attached)
         return NULL;
     return e;
 }
 
-const struct mft_entry *mft_get_by_name(const char *name, enum mft_type type,
+const struct mft_entry *mft_get_by_name(const char *name, uint32_t type,
         solo5_handle_t *handle)
 {
     if (!manifest || !name)
@@ -30,7 +30,7 @@ const struct mft_entry *mft_get_by_name(const char *name, enum mft_type type,
     for (uint32_t i = 1; i < manifest->entries; i++) {
         const struct mft_entry *e = &manifest->e[i];
         if (strncmp(e->name, name, MFT_NAME_SIZE) == 0) {
-            if (e->type != (uint32_t)type || !e->attached)
+            if (e->type != type || !e->attached)
                 return NULL;
             *handle = i;
             return e;

@@ -52,7 +52,7 @@ void kernel_main(const struct kernel_boot *boot)
      */
     uint64_t heap_start = ALIGN_UP(boot->kernel_end, PAGE_SIZE);
     uint64_t heap_end = ALIGN_DOWN(boot->mem_size, PAGE_SIZE) -
-        KERNEL_STACK_RESERVE;
+        UKVM_STACK_RESERVE;
     assert(heap_end >= heap_start); /* the monitor leaves 1 MiB for the stack */
     si.heap_start = heap_start;
     si.heap_size = heap_end - heap_start;

@@ -1,5 +1,5 @@
 /*
- * extensions.S: our extensions of the hvt ABI (ukvm_abi.h), in one object.
+ * extensions.S: our extensions of the hvt ABI (ukvm_ext.h), in one object.
  *
  * - The CPL3 note asks our monitor to start the image at CPL 3. It names the
  *   IDT that kernel/common fills and the top of the ring-0 stack on which
@@ -10,18 +10,11 @@
  * Linked into every image except the *-cpl0 test variants, which are then
  * what an upstream-built hvt kernel is: no note, base hypercalls only.
  */
-#include "ukvm_abi.h"
+#include "ukvm_ext.h"
 
-.section .note.ukvm.cpl3, "a", @note
-.balign 4
-.long 5                          /* namesz: "UKVM\0" */
-.long 24                         /* descsz */
-.long UKVM_NOTE_CPL3
-.asciz "UKVM"
-.balign 4                        /* desc follows at offset 20: read unaligned */
-.long UKVM_CPL3_VERSION, 0
-.quad cpu_idt
-.quad exception_stack_top
+/* The descriptor follows the 12-byte header and "UKVM\0" padded to 8:
+ * at offset 20, so the monitor reads it unaligned. */
+UKVM_CPL3_NOTE(cpu_idt, exception_stack_top)
 
 .section .rodata
 .globl ukvm_netio_allowed

@@ -38,8 +38,9 @@ extern const uint8_t ukvm_netio_allowed __attribute__((weak));
 
 /*
  * NETIO when the monitor offers it, the application has a network device,
- * and our buffers hold a frame of every device (the monitor refuses smaller
- * ones).
+ * and a slot holds the largest frame of every device: a received one (the
+ * monitor refuses smaller buffers) and a sent one (solo5_net_write copies
+ * up to ukvm_net_tx_max() bytes into a slot).
  */
 void net_init(const struct ukvm_boot_info *bi)
 {
@@ -51,7 +52,7 @@ void net_init(const struct ukvm_boot_info *bi)
         if (e->type != MFT_DEV_NET_BASIC || !e->attached)
             continue;
         devices++;
-        if ((size_t)e->u.net_basic.mtu + SOLO5_NET_HLEN > SLOT_SIZE)
+        if (ukvm_net_tx_max(e->u.net_basic.mtu) > SLOT_SIZE)
             fits = false;
     }
     netio = &ukvm_netio_allowed && ukvm_netio_allowed &&

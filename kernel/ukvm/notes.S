@@ -1,4 +1,6 @@
-/* notes.S: the ABI note of ukvm images: target hvt (1), version 2. */
-#include "abi_note.h"
+/* notes.S: the ABI note of ukvm images: target hvt, ABI version 2. */
+#include "mft_abi.h"
+#include "ukvm_abi.h"
 
 SOLO5_ABI_NOTE(SOLO5_ABI_TARGET_HVT, UKVM_ABI_VERSION)
+.section .note.GNU-stack, "", @progbits

@@ -6,6 +6,7 @@
 
 #include "kernel.h"
 #include "ukvm_abi.h"
+#include "ukvm_ext.h"
 
 /*
  * One hypercall: a single `outl` of the argument struct's address. Works at

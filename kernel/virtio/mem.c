@@ -15,7 +15,7 @@ static uint64_t limit;
 void mem_init(uint64_t start, uint64_t mem_size)
 {
     next = ALIGN_UP(start, PAGE_SIZE);
-    limit = ALIGN_DOWN(mem_size, PAGE_SIZE) - KERNEL_STACK_RESERVE;
+    limit = ALIGN_DOWN(mem_size, PAGE_SIZE) - UKVM_STACK_RESERVE;
 }
 
 void *mem_alloc(size_t size)

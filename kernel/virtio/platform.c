@@ -1,5 +1,5 @@
 /*
- * platform.c: exit through QEMU's isa-debug-exit device, and TLS.
+ * platform.c: exit through QEMU's isa-debug-exit device.
  *
  * isa-debug-exit (-device isa-debug-exit,iobase=0xf4,iosize=0x04) makes
  * QEMU exit at once with status (value << 1) | 1: always odd, so only 128
@@ -35,5 +35,3 @@ void platform_exit(int status, const void *cookie)
     for (;;)
         __asm__ __volatile__("cli; hlt");
 }
-
-/* We run at CPL 0: cpu_set_fs_base() writes MSR_FS_BASE. */

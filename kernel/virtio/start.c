@@ -8,12 +8,10 @@
 #define VIRTIO_PCI_LEGACY_MIN 0x1000    /* transitional device IDs */
 #define VIRTIO_PCI_LEGACY_MAX 0x103f
 
-/* The manifest note (scripts/mftgen): header, name "Solo5\0\0\0", then the
- * descriptor: 4 bytes of padding and struct mft. */
-extern const uint8_t solo5_manifest_note[];
-#define NOTE_HDR_SIZE   12
-#define NOTE_NAME_SIZE  8
-#define NOTE_DESC_PAD   4
+/* Our own manifest, bracketed by the labels of MFT_NOTE_BEGIN/END
+ * (mft_abi.h) in the note that scripts/mftgen generates. */
+extern const struct mft solo5_mft;
+extern const uint8_t solo5_mft_end[];
 
 extern char __bss_end[];
 
@@ -31,25 +29,16 @@ static NORETURN void fail(const char *why)
 }
 
 /* Copies the manifest out of our own ELF note, checking it as a monitor
- * would. */
+ * would: no monitor has checked it for us. */
 static void manifest_load(void)
 {
-    const uint32_t *hdr = (const uint32_t *)solo5_manifest_note;
-    uint32_t namesz = hdr[0], descsz = hdr[1], type = hdr[2];
-    const char *name = (const char *)solo5_manifest_note + NOTE_HDR_SIZE;
-    if (namesz != sizeof SOLO5_NOTE_NAME || type != SOLO5_NOTE_MANIFEST ||
-            memcmp(name, SOLO5_NOTE_NAME, sizeof SOLO5_NOTE_NAME) != 0 ||
-            descsz < NOTE_DESC_PAD + sizeof(struct mft))
-        fail("the manifest note is malformed");
-    const struct mft *m = (const struct mft *)(solo5_manifest_note +
-            NOTE_HDR_SIZE + NOTE_NAME_SIZE + NOTE_DESC_PAD);
-    if (m->version != MFT_VERSION || m->entries < 1 ||
-            m->entries > MFT_MAX_ENTRIES ||
-            descsz != NOTE_DESC_PAD + sizeof(struct mft) +
-                m->entries * sizeof(struct mft_entry))
+    const struct mft *m = &solo5_mft;
+    size_t size = (size_t)(solo5_mft_end - (const uint8_t *)m);
+    if (size < sizeof(struct mft) || m->version != MFT_VERSION ||
+            m->entries < 1 || m->entries > MFT_MAX_ENTRIES ||
+            size != mft_size(m->entries))
         fail("the manifest is malformed or of another version");
-    memcpy(&manifest.m, m, sizeof(struct mft) +
-            m->entries * sizeof(struct mft_entry));
+    memcpy(&manifest.m, m, size);
 }
 
 static void pci_found(const struct pci_dev *d)
@@ -96,7 +85,7 @@ static void devices_attach(void)
 }
 
 /* Moves the stack to the top of memory, where kernel_main() expects it
- * (KERNEL_STACK_RESERVE below mem_size), and enters it. */
+ * (UKVM_STACK_RESERVE below mem_size), and enters it. */
 static NORETURN void enter_kernel(const struct kernel_boot *boot)
 {
     uint64_t top = ALIGN_DOWN(boot->mem_size, 16);

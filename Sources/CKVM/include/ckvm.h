@@ -4,8 +4,9 @@
  * Swift cannot import function-like macros such as _IOW() nor call the
  * variadic ioctl(2), and it reads the anonymous unions of struct kvm_run
  * awkwardly. So this header only:
- *   - includes the kernel headers the monitor needs and the ABI header that
- *     the guest includes too (ukvm_abi.h, the same file: a symlink);
+ *   - includes the kernel headers the monitor needs and the ABI headers that
+ *     the guest includes too (include/ at the top of the tree, found through
+ *     the header search path that Package.swift gives this target);
  *   - exports ioctl request numbers as constants (ckvm.c);
  *   - gives ioctl(2) fixed signatures, and ppoll(2) a home (ckvm.c);
  *   - offers accessors for the kvm_run fields the run loop decodes.
@@ -22,8 +23,11 @@
 #include <linux/kvm.h>
 #include <linux/if_tun.h>
 #include <linux/fs.h>
+#include <elf.h>          /* the ELF layout, for the image parser */
 
 #include "ukvm_abi.h"
+#include "ukvm_ext.h"
+#include "mft_abi.h"
 
 /* KVM: system ioctls (on /dev/kvm). */
 extern const unsigned long ckvm_KVM_GET_API_VERSION;

@@ -1,50 +1,58 @@
 // MonitorModule.swift: what a monitor module (core, block, net) provides.
 //
-// Every step is optional (the extension below supplies no-ops). The monitor
-// drives all modules through the steps in order:
-//   handleFlag  - take the command-line flags the module owns
-//   bind        - match its devices to the image's manifest (no I/O yet)
-//   setup       - open host resources, fill in the manifest copy
-//   registerHypercalls - install its handlers (once per number)
-//   shutdown    - on every exit path (e.g. fdatasync block devices)
-// Modules are listed in one explicit array, `Monitor.makeModules()`.
+// Every step but the flags is optional (the extension below supplies
+// no-ops). The launcher drives all modules through the steps in order:
+//   handleFlag          take the command-line flags the module owns
+//   requests            the devices those flags ask for, by manifest name
+//   attach              open the host side of one device, once the launcher
+//                       has found its manifest entry, and fill the entry in
+//   registerHypercalls  install its handlers (once per number)
+//   shutdown            on every exit path (e.g. fdatasync block devices)
+// The modules are listed in one explicit array, `Launch.modules`.
 
-/// What the modules share during setup.
-final class ModuleContext {
-    /// The monitor's copy of the manifest; setup fills in attached devices.
-    var manifest: Manifest
-    /// Devices POLL waits on, as (host fd, handle).
-    var pollDevices: [(fd: Int32, handle: Int)] = []
-    /// Waiting on them; made once, after setup, for POLL and NETIO.
-    lazy var deviceWait = DeviceWait(pollDevices)
+/// A device the command line asked a module to attach.
+struct DeviceRequest: Equatable {
+    let name: String
+    let type: Manifest.DeviceType
+}
 
-    init(manifest: Manifest) {
-        self.manifest = manifest
-    }
+/// A per-device option (e.g. --block-sector-size:NAME=N): it must name a
+/// device the same module attaches.
+struct DeviceOption: Equatable {
+    let name: String
+    let flag: String
+}
+
+/// A descriptor the device wait watches for readability, and the handle of
+/// the device it belongs to.
+struct PollDescriptor: Equatable {
+    let fd: Int32
+    let handle: Int
 }
 
 protocol MonitorModule: AnyObject {
-    /// For messages.
-    var name: String { get }
     /// Lines for --help, describing the module's flags.
     var usage: [String] { get }
-    /// Whether the command line attached any device through this module
-    /// (then the legacy `KERNEL DISK TAP` form does not apply).
-    var attachesDevices: Bool { get }
     /// Bits the module sets in the boot info's host_features.
     var hostFeatures: UInt32 { get }
+    /// The devices the module's flags asked for.
+    var requests: [DeviceRequest] { get }
+    /// The per-device options the module's flags gave.
+    var deviceOptions: [DeviceOption] { get }
+    /// What the device wait (POLL, NETIO) watches, once devices are attached.
+    var pollDescriptors: [PollDescriptor] { get }
 
     /// Consumes `arg` if it is one of the module's flags (returns true), or
     /// returns false to let other modules try. Throws on a malformed value.
     func handleFlag(_ arg: String) throws(MonitorError) -> Bool
-    /// Checks the module's devices against `manifest` and returns the handles
-    /// (entry indexes) it will attach.
-    func bind(_ manifest: Manifest) throws(MonitorError) -> [Int]
-    /// Opens host resources and records them in `context`.
-    func setup(_ context: ModuleContext) throws(MonitorError)
-    /// Installs the module's hypercall handlers.
+    /// Opens the host side of the requested device `entry.name`, whose
+    /// handle is `handle`, and fills in `entry` (attached, device info,
+    /// hostpriv).
+    func attach(_ entry: inout Manifest.Entry, handle: Int) throws(MonitorError)
+    /// Installs the module's hypercall handlers; `wait` is how handlers wait
+    /// for the attached devices.
     func registerHypercalls(_ table: inout HypercallTable, memory: GuestMemory,
-                            context: ModuleContext) throws(MonitorError)
+                            wait: DeviceWait) throws(MonitorError)
     /// Called once before the monitor exits, whatever the reason. Returns
     /// false if it failed in a way that loses data (a failed sync); the
     /// module has said what failed.
@@ -53,12 +61,13 @@ protocol MonitorModule: AnyObject {
 
 extension MonitorModule {
     var usage: [String] { [] }
-    var attachesDevices: Bool { false }
     var hostFeatures: UInt32 { 0 }
+    var requests: [DeviceRequest] { [] }
+    var deviceOptions: [DeviceOption] { [] }
+    var pollDescriptors: [PollDescriptor] { [] }
     func handleFlag(_ arg: String) throws(MonitorError) -> Bool { false }
-    func bind(_ manifest: Manifest) throws(MonitorError) -> [Int] { [] }
-    func setup(_ context: ModuleContext) throws(MonitorError) {}
+    func attach(_ entry: inout Manifest.Entry, handle: Int) throws(MonitorError) {}
     func registerHypercalls(_ table: inout HypercallTable, memory: GuestMemory,
-                            context: ModuleContext) throws(MonitorError) {}
+                            wait: DeviceWait) throws(MonitorError) {}
     func shutdown() -> Bool { true }
 }

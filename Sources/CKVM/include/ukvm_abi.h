@@ -1,1 +1,0 @@
-../../../kernel/ukvm/ukvm_abi.h

@@ -1,0 +1,107 @@
+// ELF.swift: reads and validates a unikernel image (ELF64, x86_64, ET_EXEC).
+//
+// The file is hostile input: every offset, size and address in it is
+// checked, with overflow checks, before use. The rules are those of
+// docs/abi.md, "The image"; the ELF layout comes from <elf.h>.
+
+import CKVM
+import Glibc
+
+enum ELF {
+    static let headerSize = UInt64(MemoryLayout<Elf64_Ehdr>.size)
+    static let phdrSize = UInt64(MemoryLayout<Elf64_Phdr>.size)
+    /// Images larger than this are refused without reading them.
+    static let maxFileSize: Int64 = 1 << 30
+
+    /// Reads the image at `path` and validates it for `memorySize` bytes of
+    /// guest memory.
+    static func read(path: String, memorySize: UInt64) throws(MonitorError) -> ELFImage {
+        let bytes = try readFile(path)
+        do {
+            return try parse(bytes, memorySize: memorySize)
+        } catch {
+            switch error {
+            case .invalid(let reason):
+                throw .imageInvalid(path: path, reason: reason)
+            case .abiMismatch(let target, let version):
+                throw .abiMismatch(path: path, target: target, version: version)
+            case .doesNotFit(let needed):
+                let mib = (needed &+ X86.largePageSize &- 1) / X86.largePageSize * 2
+                throw .memorySize("\(path): the image and its stack need \(mib) MiB of guest memory, "
+                    + "--mem is \(memorySize >> 20) MiB (use --mem=\(mib) or more)")
+            }
+        }
+    }
+
+    /// The whole file, bounded by `maxFileSize`.
+    static func readFile(_ path: String) throws(MonitorError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .imageUnreadable(path: path, reason: errnoText(errno)) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            throw .imageUnreadable(path: path, reason: errnoText(errno))
+        }
+        guard st.st_mode & S_IFMT == S_IFREG else {
+            throw .imageUnreadable(path: path, reason: "not a regular file")
+        }
+        guard st.st_size <= maxFileSize else {
+            throw .imageUnreadable(path: path, reason: "larger than 1 GiB")
+        }
+        let size = Int(st.st_size)
+        var failure: Int32 = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buf, count in
+            count = 0
+            guard let base = buf.baseAddress else { return }
+            while count < size {
+                let n = Glibc.read(fd, base + count, size - count)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                if n == 0 { break }  // the file shrank: parse what is there
+                count += n
+            }
+        }
+        if failure != 0 { throw .imageUnreadable(path: path, reason: errnoText(failure)) }
+        return bytes
+    }
+
+    /// Validates `bytes` as a ukvm image for `memorySize` bytes of memory.
+    static func parse(_ bytes: [UInt8], memorySize: UInt64) throws(ImageProblem) -> ELFImage {
+        let r = ByteReader(bytes: bytes)
+        let header = try ELFHeader.parse(r)
+        var segments: [ELFSegment] = []
+        var notes: [(offset: UInt64, size: UInt64)] = []
+        for i in 0..<UInt64(header.phnum) {
+            let ph = try ELFProgramHeader.parse(r, at: header.phoff + i * phdrSize)
+            if ph.type == UInt32(PT_NOTE) {
+                guard r.range(ph.offset, ph.fileSize) != nil else {
+                    throw .invalid("note segment \(i) lies outside the file")
+                }
+                notes.append((ph.offset, ph.fileSize))
+            } else if ph.type == UInt32(PT_LOAD), ph.memSize > 0 {
+                let s = try ph.loadable(index: i, r, after: segments.last)
+                guard s.end <= memorySize else { throw .doesNotFit(end: s.end) }
+                segments.append(s)
+            }
+        }
+        guard let last = segments.last else { throw .invalid("no loadable segments") }
+        guard segments.contains(where: { $0.isExecutable && header.entry >= $0.vaddr && header.entry < $0.end }) else {
+            throw .invalid("entry point \(hex(header.entry)) is not inside an executable segment")
+        }
+        // The top of memory is the stack's (UKVM_STACK_RESERVE), never the image's.
+        let (needed, overflow) = last.end.addingReportingOverflow(UInt64(UKVM_STACK_RESERVE))
+        guard !overflow, needed <= memorySize else { throw .doesNotFit(end: needed) }
+
+        let found = try Notes.parse(r, notes: notes, memorySize: memorySize)
+        guard let abi = found.abi else { throw .invalid("no Solo5 ABI note") }
+        guard abi.target == ABINote.expectedTarget, abi.version == ABINote.expectedVersion else {
+            throw .abiMismatch(target: abi.target, version: abi.version)
+        }
+        return ELFImage(bytes: bytes, entry: header.entry, segments: segments,
+                        kernelEnd: last.end, abi: abi,
+                        manifest: found.manifest ?? Manifest.empty, cpl3: found.cpl3)
+    }
+}

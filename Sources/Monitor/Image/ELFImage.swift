@@ -1,0 +1,47 @@
+// ELFImage.swift: a validated image: its loadable segments, entry point and
+// notes, and how it is copied into guest memory.
+
+import CKVM
+import Glibc
+
+/// One PT_LOAD segment, validated.
+struct ELFSegment: Equatable {
+    let vaddr: UInt64
+    let offset: UInt64
+    let fileSize: UInt64
+    let memSize: UInt64
+    let flags: UInt32
+
+    /// vaddr + memSize (checked not to overflow during parsing).
+    var end: UInt64 { vaddr &+ memSize }
+    var isExecutable: Bool { flags & UInt32(PF_X) != 0 }
+    var isWritable: Bool { flags & UInt32(PF_W) != 0 }
+}
+
+/// A validated image: what to load, where to start, and its notes.
+struct ELFImage {
+    let bytes: [UInt8]
+    let entry: UInt64
+    let segments: [ELFSegment]
+    /// The first address past the highest loaded segment.
+    let kernelEnd: UInt64
+    let abi: ABINote
+    let manifest: Manifest
+    /// Present when the image asks to run at CPL 3 (our extension).
+    let cpl3: CPL3Note?
+
+    /// Copies every segment into guest memory and zeroes its .bss.
+    func load(into memory: GuestMemory) throws(MonitorError) {
+        for s in segments {
+            let dst = try memory.buffer(gpa: s.vaddr, count: s.memSize)
+            guard let d = dst.baseAddress else { continue }
+            let file = Int(s.fileSize)
+            bytes.withUnsafeBytes { src in
+                if let base = src.baseAddress, file > 0 {
+                    d.copyMemory(from: base + Int(s.offset), byteCount: file)
+                }
+            }
+            memset(d + file, 0, dst.count - file)
+        }
+    }
+}

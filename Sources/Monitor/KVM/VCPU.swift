@@ -1,0 +1,117 @@
+// VCPU.swift: one vCPU: its registers, its CPUID, and KVM_RUN, the only
+// ioctl on the hot path.
+
+import CKVM
+import Glibc
+
+final class VCPU {
+    let vm: VM
+    let fd: Int32
+    /// The shared struct kvm_run.
+    let state: UnsafeMutablePointer<kvm_run>
+    private let runSize: Int
+    private let runRequest = ckvm_KVM_RUN
+
+    /// Made by `VM.createVCPU` only.
+    init(vm: VM, fd: Int32, run: UnsafeMutableRawPointer, runSize: Int) {
+        self.vm = vm
+        self.fd = fd
+        self.state = run.bindMemory(to: kvm_run.self, capacity: 1)
+        self.runSize = runSize
+    }
+
+    deinit {
+        munmap(UnsafeMutableRawPointer(state), runSize)
+        close(fd)
+    }
+
+    /// The corresponding ioctl is `KVM_GET_REGS`.
+    func registers() throws(KVMError) -> kvm_regs {
+        var regs = kvm_regs()
+        guard ckvm_ioctl(fd, ckvm_KVM_GET_REGS, &regs) == 0 else { throw KVMError("KVM_GET_REGS") }
+        return regs
+    }
+
+    /// The corresponding ioctl is `KVM_SET_REGS`.
+    func setRegisters(_ regs: kvm_regs) throws(KVMError) {
+        var regs = regs
+        guard ckvm_ioctl(fd, ckvm_KVM_SET_REGS, &regs) == 0 else { throw KVMError("KVM_SET_REGS") }
+    }
+
+    /// The corresponding ioctl is `KVM_GET_SREGS`.
+    func specialRegisters() throws(KVMError) -> kvm_sregs {
+        var sregs = kvm_sregs()
+        guard ckvm_ioctl(fd, ckvm_KVM_GET_SREGS, &sregs) == 0 else { throw KVMError("KVM_GET_SREGS") }
+        return sregs
+    }
+
+    /// The corresponding ioctl is `KVM_SET_SREGS`.
+    func setSpecialRegisters(_ sregs: kvm_sregs) throws(KVMError) {
+        var sregs = sregs
+        guard ckvm_ioctl(fd, ckvm_KVM_SET_SREGS, &sregs) == 0 else { throw KVMError("KVM_SET_SREGS") }
+    }
+
+    /// Passes the host's supported CPUID through to the guest, and says
+    /// whether it has FSGSBASE (leaf 7, subleaf 0, EBX bit 0).
+    /// The corresponding ioctls are `KVM_GET_SUPPORTED_CPUID`, `KVM_SET_CPUID2`.
+    func setSupportedCPUID() throws(KVMError) -> Bool {
+        let cpuid = try vm.kvm.supportedCPUID()
+        defer { cpuid.deallocate() }
+        guard ckvm_ioctl(fd, ckvm_KVM_SET_CPUID2, cpuid) == 0 else { throw KVMError("KVM_SET_CPUID2") }
+        let count = Int(cpuid.assumingMemoryBound(to: kvm_cpuid2.self).pointee.nent)
+        let entries = (cpuid + MemoryLayout<kvm_cpuid2>.size).assumingMemoryBound(to: kvm_cpuid_entry2.self)
+        for i in 0..<count where entries[i].function == 7 && entries[i].index == 0 {
+            return entries[i].ebx & 1 != 0
+        }
+        return false
+    }
+
+    /// The guest TSC frequency in Hz. The corresponding ioctl is `KVM_GET_TSC_KHZ`.
+    func tscFrequency() throws(KVMError) -> UInt64 {
+        let khz = ckvm_ioctl_value(fd, ckvm_KVM_GET_TSC_KHZ, 0)
+        guard khz > 0 else { throw KVMError("KVM_GET_TSC_KHZ") }
+        return UInt64(khz) * 1000
+    }
+
+    /// Where a signal handler writes 1 to make KVM_RUN return at once.
+    var immediateExit: UnsafeMutablePointer<UInt8> {
+        UnsafeMutablePointer(mutating: ckvm_run_immediate_exit(state))
+    }
+
+    /// Runs the vCPU until the next exit. The corresponding ioctl is `KVM_RUN`.
+    @inline(__always)
+    func run() throws(KVMError) -> VMExit {
+        if ckvm_ioctl_value(fd, runRequest, 0) != 0 {
+            let e = errno
+            if e == EINTR || e == EAGAIN { return .interrupted }
+            throw KVMError("KVM_RUN", errno: e)
+        }
+        let reason = ckvm_run_exit_reason(state)
+        switch reason {
+        case UInt32(KVM_EXIT_IO):
+            let out = ckvm_run_io_direction(state) == UInt8(KVM_EXIT_IO_OUT)
+            let size = ckvm_run_io_size(state)
+            let count = ckvm_run_io_count(state)
+            var value: UInt32 = 0
+            let offset = ckvm_run_io_data_offset(state)
+            if out, size == 4, offset <= UInt64(runSize - 4) {
+                value = UnsafeRawPointer(state).loadUnaligned(fromByteOffset: Int(offset), as: UInt32.self)
+            }
+            return .io(port: ckvm_run_io_port(state), out: out, size: size, count: count, value: value)
+        case UInt32(KVM_EXIT_MMIO):
+            return .mmio(address: ckvm_run_mmio_phys_addr(state), isWrite: ckvm_run_mmio_is_write(state) != 0)
+        case UInt32(KVM_EXIT_HLT):
+            return .hlt
+        case UInt32(KVM_EXIT_SHUTDOWN):
+            return .shutdown
+        case UInt32(KVM_EXIT_INTERNAL_ERROR):
+            return .internalError(suberror: ckvm_run_internal_suberror(state))
+        case UInt32(KVM_EXIT_FAIL_ENTRY):
+            return .failEntry(reason: ckvm_run_fail_entry_reason(state))
+        case UInt32(KVM_EXIT_INTR):
+            return .interrupted
+        default:
+            return .other(reason: reason)
+        }
+    }
+}

@@ -1,0 +1,17 @@
+// VMExit.swift: why KVM_RUN returned, decoded from struct kvm_run.
+
+/// Why KVM_RUN returned, decoded from struct kvm_run.
+enum VMExit: Equatable {
+    /// Port I/O (the hypercall path). `value` holds the first 4 bytes of data
+    /// for an OUT of size 4, else 0.
+    case io(port: UInt16, out: Bool, size: UInt8, count: UInt32, value: UInt32)
+    case mmio(address: UInt64, isWrite: Bool)
+    case hlt
+    /// Triple fault.
+    case shutdown
+    case internalError(suberror: UInt32)
+    case failEntry(reason: UInt64)
+    /// KVM_RUN returned EINTR/EAGAIN (a signal, or immediate_exit).
+    case interrupted
+    case other(reason: UInt32)
+}

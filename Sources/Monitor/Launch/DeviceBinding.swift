@@ -1,0 +1,43 @@
+// DeviceBinding.swift: matching the devices the command line asks for to
+// the image's manifest, then attaching them.
+//
+// Every request is checked against the manifest (declared, with its type),
+// and every declared device must be requested, before any device is
+// opened: a bad command line opens nothing. Each device's entry is looked
+// up once, here, and handed to its module.
+
+enum DeviceBinding {
+    /// Attaches every requested device to `manifest`, filling in its entry.
+    static func attach(_ modules: [MonitorModule], to manifest: inout Manifest) throws(MonitorError) {
+        for (m, h) in try resolve(modules, in: manifest) {
+            try m.attach(&manifest.entries[h], handle: h)
+        }
+    }
+
+    /// Each requested device's module and handle, checked against the
+    /// manifest both ways; opens nothing.
+    static func resolve(_ modules: [MonitorModule],
+                        in manifest: Manifest) throws(MonitorError) -> [(module: MonitorModule, handle: Int)] {
+        var bound: [(module: MonitorModule, handle: Int)] = []
+        for m in modules {
+            let names = Set(m.requests.map(\.name))
+            for option in m.deviceOptions where !names.contains(option.name) {
+                throw .optionForUnattachedDevice(flag: option.flag, name: option.name)
+            }
+            for request in m.requests {
+                let h = try manifest.bind(request.name, as: request.type, given: request.type.noun)
+                bound.append((m, h))
+            }
+        }
+        let handles = Set(bound.map(\.handle))
+        for (h, e) in manifest.entries.enumerated() where h > 0 && !handles.contains(h) {
+            throw .deviceNotAttached(name: e.name, flag: flag(for: e))
+        }
+        return bound
+    }
+
+    /// The flag that attaches device `e`, for messages.
+    static func flag(for e: Manifest.Entry) -> String {
+        e.type == .blockBasic ? "--block:\(e.name)=PATH" : "--net:\(e.name)=TAP"
+    }
+}

@@ -1,0 +1,125 @@
+// Launcher.swift: one run of the monitor, top to bottom: the command line,
+// the image, the devices, guest memory, KVM, the run, and how it ended.
+
+import CKVM
+import Glibc
+
+/// The monitor's entry point for the `ukvm` executable.
+public enum Ukvm {
+    /// Runs the monitor with `arguments` (argv, program name first) and
+    /// returns the process's exit status; prints at most one line about how
+    /// the run ended.
+    public static func run(arguments: [String]) -> Int32 {
+        let outcome = Launch().run(Array(arguments.dropFirst()))
+        if let message = outcome.message { Console.error(message) }
+        return ExitStatus.code(for: outcome)
+    }
+}
+
+final class Launch {
+    let core = CoreModule()
+    let block = BlockModule()
+    let net = NetModule()
+    var parser = OptionParser()
+
+    /// Every module, in the order of their flags in --help, their set-up and
+    /// their shutdown.
+    var modules: [MonitorModule] { [core, block, net] }
+
+    /// Runs the monitor; the modules are shut down (disks synced) on every
+    /// path out.
+    func run(_ args: [String]) -> Outcome {
+        let outcome: Outcome
+        do {
+            outcome = try start(args)
+        } catch let error as MonitorError {
+            outcome = .failure(error.failureClass, message: error.description)
+        } catch let error as KVMError {
+            outcome = .failure(.startup, message: error.description)
+        } catch {
+            outcome = .failure(.startup, message: "\(error)")
+        }
+        let synced = modules.reduce(true) { $1.shutdown() && $0 }
+        if case .guestExited(let status, _) = outcome {
+            return .guestExited(status: status, synced: synced)
+        }
+        return outcome
+    }
+
+    private func start(_ args: [String]) throws -> Outcome {
+        // 1. Command line.
+        var options = try parser.parse(args, modules: modules)
+        switch options.action {
+        case .help:
+            Console.out(OptionParser.usage(modules: modules))
+            return .informational
+        case .version:
+            Console.out(OptionParser.version)
+            return .informational
+        case .run:
+            break
+        }
+
+        // 2. The image, validated for the memory it will get.
+        let image = try ELF.read(path: options.kernel, memorySize: options.memorySize)
+
+        // 3. Devices: the original form's rewrite, then manifest matching.
+        var manifest = image.manifest
+        if let legacy = options.legacy {
+            let (flags, warnings) = legacy.flags(for: manifest)
+            for w in warnings { Console.error(w) }
+            for f in flags { try parser.apply(f, to: &options, modules: modules) }
+        }
+        try DeviceBinding.attach(modules, to: &manifest)
+        if let legacy = options.legacy { Console.out(try legacy.announcement(manifest)) }
+
+        // 4. Guest memory: image, page tables, GDT (and TSS).
+        let memory = try GuestMemory(size: options.memorySize)
+        try image.load(into: memory)
+        try EntryState.buildMemory(memory, cpl3: image.cpl3)
+
+        // 5. KVM: one VM, one memory slot, one vCPU in the entry state.
+        let vcpu = try makeVCPU(memory: memory, image: image)
+
+        // 6. Boot info, with the TSC frequency and the filled-in manifest.
+        _ = try BootInfo.write(to: memory, kernelEnd: image.kernelEnd,
+                               cpuCycleFrequency: try vcpu.tscFrequency(),
+                               hostFeatures: modules.reduce(0) { $0 | $1.hostFeatures },
+                               manifest: manifest, commandLine: options.commandLine)
+
+        // 7. Hypercalls, signals, run.
+        let wait = DeviceWait(modules.flatMap(\.pollDescriptors))
+        var table = HypercallTable()
+        for m in modules { try m.registerHypercalls(&table, memory: memory, wait: wait) }
+        Signals.install(immediateExit: vcpu.immediateExit)
+        return outcome(of: RunLoop(vcpu: vcpu, hypercalls: table).run(), vcpu: vcpu)
+    }
+
+    /// A vCPU of a new VM over `memory`, in the entry state for `image`.
+    private func makeVCPU(memory: GuestMemory, image: ELFImage) throws -> VCPU {
+        let vm = try KVM().createVM()
+        try vm.setMemory(memory)
+        let vcpu = try vm.createVCPU(id: 0)
+        let fsgsbase = try vcpu.setSupportedCPUID()
+        try vcpu.setSpecialRegisters(EntryState.specialRegisters(try vcpu.specialRegisters(),
+                                                                 cpl3: image.cpl3, fsgsbase: fsgsbase))
+        try vcpu.setRegisters(EntryState.registers(entry: image.entry, memorySize: memory.size,
+                                                   cpl3: image.cpl3 != nil))
+        return vcpu
+    }
+
+    /// The outcome of a run that got as far as the guest.
+    private func outcome(of result: RunOutcome, vcpu: VCPU) -> Outcome {
+        switch result {
+        case .halted(let status):
+            return .guestExited(status: status, synced: true)
+        case .signal(let signo):
+            return .stopped(signal: signo)
+        case .guestFault(let cause):
+            let rip = (try? vcpu.registers()).map { hex($0.rip) } ?? "unknown"
+            return .failure(.guestFault, message: "guest fault: \(cause) at rip=\(rip)")
+        case .hostError(let message):
+            return .failure(.host, message: message)
+        }
+    }
+}

@@ -1,0 +1,180 @@
+// BlockModule.swift: the block module: --block:NAME=PATH and
+// --block-sector-size:NAME=N, and the BLOCK_READ and BLOCK_WRITE hypercalls.
+//
+// A block device is a file or block device opened read-write; its capacity
+// is its size, a non-zero multiple of the sector size.
+
+import CKVM
+import Glibc
+
+final class BlockModule: MonitorModule {
+    static let defaultSectorSize: UInt64 = 512
+    static let minSectorSize: UInt64 = 512
+    /// The manifest's block_size is a u16, so 32768 is the largest power of two.
+    static let maxSectorSize: UInt64 = 32768
+
+    /// The state of an attached device, by handle; fd -1 when none.
+    struct Slot {
+        var fd: Int32 = -1
+        var capacity: UInt64 = 0
+        var sectorSize: UInt64 = 0
+        var name = ""
+    }
+
+    /// --block:NAME=PATH, in the order given.
+    private(set) var paths: [(name: String, path: String)] = []
+    private(set) var sectorSizes: [String: UInt64] = [:]
+    private(set) var slots = [Slot](repeating: Slot(), count: Manifest.maxEntries)
+
+    var usage: [String] {
+        ["--block:NAME=PATH          attach block device NAME to the file or device PATH",
+         "--block-sector-size:NAME=N sector size of NAME in bytes: a power of two, "
+            + "\(BlockModule.minSectorSize) to \(BlockModule.maxSectorSize) (default 512)"]
+    }
+
+    var requests: [DeviceRequest] { paths.map { DeviceRequest(name: $0.name, type: .blockBasic) } }
+
+    var deviceOptions: [DeviceOption] {
+        sectorSizes.keys.sorted().map { DeviceOption(name: $0, flag: "--block-sector-size:\($0)") }
+    }
+
+    func handleFlag(_ arg: String) throws(MonitorError) -> Bool {
+        if let (name, path) = try DeviceFlag.parse(arg, prefix: "--block:", form: "--block:NAME=PATH") {
+            guard !paths.contains(where: { $0.name == name }) else {
+                throw .duplicateDevice(name: name, flag: "--block")
+            }
+            paths.append((name, path))
+            return true
+        }
+        if let (name, text) = try DeviceFlag.parse(arg, prefix: "--block-sector-size:",
+                                                   form: "--block-sector-size:NAME=N") {
+            guard let size = DeviceFlag.decimal(text), size >= BlockModule.minSectorSize,
+                  size <= BlockModule.maxSectorSize, size & (size - 1) == 0 else {
+                throw .badValue(flag: "--block-sector-size:\(name)", value: text,
+                                expected: "sector size (a power of two, \(BlockModule.minSectorSize) to "
+                                    + "\(BlockModule.maxSectorSize))")
+            }
+            guard sectorSizes[name] == nil else {
+                throw .duplicateDevice(name: name, flag: "--block-sector-size")
+            }
+            sectorSizes[name] = size
+            return true
+        }
+        return false
+    }
+
+    func attach(_ entry: inout Manifest.Entry, handle: Int) throws(MonitorError) {
+        guard let path = paths.first(where: { $0.name == entry.name })?.path else {
+            throw .deviceNotDeclared(name: entry.name)
+        }
+        let sectorSize = sectorSizes[entry.name] ?? BlockModule.defaultSectorSize
+        let (fd, capacity) = try BlockModule.open(name: entry.name, path: path, sectorSize: sectorSize)
+        slots[handle] = Slot(fd: fd, capacity: capacity, sectorSize: sectorSize, name: entry.name)
+        entry.attached = true
+        entry.capacity = capacity
+        entry.blockSize = UInt16(sectorSize)
+        entry.hostpriv = UInt64(fd)
+    }
+
+    /// Opens the device read-write; returns the fd and the capacity. Only
+    /// the original command-line form measures a disk that may be empty.
+    static func open(name: String, path: String, sectorSize: UInt64,
+                     allowEmpty: Bool = false) throws(MonitorError) -> (Int32, UInt64) {
+        func fail(_ reason: String) -> MonitorError {
+            .blockDevice(name: name, path: path, reason: reason)
+        }
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw fail(errnoText(errno)) }
+        let kind = st.st_mode & S_IFMT
+        guard kind != S_IFDIR else { throw fail("is a directory") }
+        // Root passes every permission check; a file without write bits is
+        // still meant to be read-only.
+        guard st.st_mode & 0o222 != 0 else { throw fail("is read-only (no write permission)") }
+        let fd = Glibc.open(path, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { throw fail("cannot open read-write: \(errnoText(errno))") }
+        var size: UInt64 = 0
+        if kind == S_IFBLK {
+            guard ckvm_ioctl(fd, ckvm_BLKGETSIZE64, &size) == 0 else {
+                let e = errno
+                close(fd)
+                throw fail("BLKGETSIZE64: \(errnoText(e))")
+            }
+        } else if kind == S_IFREG {
+            size = UInt64(truncatingIfNeeded: st.st_size)
+        }
+        guard size > 0 || allowEmpty else {
+            close(fd)
+            throw fail("is empty")
+        }
+        guard size % sectorSize == 0 else {
+            close(fd)
+            throw fail("size \(size) is not a multiple of the sector size \(sectorSize)")
+        }
+        return (fd, size)
+    }
+
+    func registerHypercalls(_ table: inout HypercallTable, memory: GuestMemory,
+                            wait: DeviceWait) throws(MonitorError) {
+        try table.register(UKVM_HYPERCALL_BLOCK_WRITE) { [self] gpa throws(MonitorError) in
+            var hc = try memory.load(ukvm_hc_block_write.self, gpa: gpa, .guestWritable)
+            hc.ret = transfer(write: true, handle: hc.handle, offset: hc.offset,
+                              data: hc.data, length: hc.len, memory: memory)
+            try memory.store(hc, gpa: gpa, .guestWritable)
+            return .resume
+        }
+        try table.register(UKVM_HYPERCALL_BLOCK_READ) { [self] gpa throws(MonitorError) in
+            var hc = try memory.load(ukvm_hc_block_read.self, gpa: gpa, .guestWritable)
+            hc.ret = transfer(write: false, handle: hc.handle, offset: hc.offset,
+                              data: hc.data, length: hc.len, memory: memory)
+            try memory.store(hc, gpa: gpa, .guestWritable)
+            return .resume
+        }
+    }
+
+    /// One BLOCK_READ or BLOCK_WRITE; returns a ukvm_result.
+    private func transfer(write: Bool, handle: UInt64, offset: UInt64, data: UInt64,
+                          length: UInt64, memory: GuestMemory) -> Int32 {
+        let einval = Int32(UKVM_EINVAL.rawValue)
+        guard handle < UInt64(slots.count) else { return einval }
+        let slot = slots[Int(handle)]
+        let (end, overflow) = offset.addingReportingOverflow(length)
+        guard slot.fd >= 0, length > 0, offset % slot.sectorSize == 0,
+              length % slot.sectorSize == 0, !overflow, end <= slot.capacity else {
+            return einval
+        }
+        // A write reads the guest's buffer, a read fills it.
+        guard let buffer = try? memory.pointer(gpa: data, count: length,
+                                               write ? .guestReadable : .guestWritable) else {
+            return einval
+        }
+        var done = 0
+        let total = Int(length)
+        while done < total {
+            let at = off_t(offset) + off_t(done)
+            let n = write ? pwrite(slot.fd, buffer + done, total - done, at)
+                          : pread(slot.fd, buffer + done, total - done, at)
+            if n > 0 {
+                done += n
+                continue
+            }
+            let e = n < 0 ? errno : EIO
+            if n < 0 && e == EINTR { continue }
+            Console.error("block \(slot.name): \(write ? "write" : "read") of \(length) bytes "
+                + "at offset \(offset): \(n == 0 ? "unexpected end of file" : errnoText(e))")
+            return Int32(UKVM_EUNSPEC.rawValue)
+        }
+        return Int32(UKVM_OK.rawValue)
+    }
+
+    func shutdown() -> Bool {
+        var synced = true
+        for slot in slots where slot.fd >= 0 {
+            // EINVAL/EROFS: a device such as /dev/null that cannot sync.
+            if fdatasync(slot.fd) != 0 && errno != EINVAL && errno != EROFS {
+                Console.error("block \(slot.name): fdatasync: \(errnoText(errno))")
+                synced = false
+            }
+        }
+        return synced
+    }
+}

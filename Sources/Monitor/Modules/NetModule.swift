@@ -1,0 +1,164 @@
+// NetModule.swift: the net module: --net:NAME=IFACE|@FD and
+// --net-mac:NAME=MAC, and the NET_WRITE and NET_READ hypercalls (NETIO, our
+// batched extension: NetBatch.swift).
+//
+// IFACE must be an existing tap interface that is up; @FD uses an inherited,
+// already-attached tap fd (Tap.swift). The MTU comes from the interface.
+
+import CKVM
+import Glibc
+
+final class NetModule: MonitorModule {
+    /// An attached device, by handle; fd -1 when none.
+    struct Slot {
+        var fd: Int32 = -1
+        var mtu: UInt64 = 0
+
+        /// The attached device behind a guest-supplied handle, if any.
+        static func attached(_ slots: [Slot], _ handle: UInt64) -> Slot? {
+            guard handle < UInt64(slots.count) else { return nil }
+            let s = slots[Int(handle)]
+            return s.fd >= 0 ? s : nil
+        }
+    }
+
+    /// --net:NAME=TARGET, in the order given; TARGET is an interface name
+    /// or "@N" for an inherited fd.
+    private(set) var targets: [(name: String, target: String)] = []
+    private(set) var macs: [String: [UInt8]] = [:]
+    private(set) var slots = [Slot](repeating: Slot(), count: Manifest.maxEntries)
+    private var attached: [PollDescriptor] = []
+    /// The interface check; replaceable for tests.
+    var interfaceExists: (String) -> Bool = NetInterface.exists
+
+    /// NETIO (NetBatch.swift) is always on offer.
+    var hostFeatures: UInt32 { UInt32(UKVM_HOST_FEATURE_NETIO) }
+
+    var usage: [String] {
+        ["--net:NAME=IFACE|@FD       attach network device NAME to tap interface IFACE (existing, up)",
+         "                           or to the inherited tap file descriptor FD",
+         "--net-mac:NAME=MAC         MAC address of NAME, e.g. 02:00:00:00:00:01 "
+            + "(default: random, locally administered)"]
+    }
+
+    var requests: [DeviceRequest] { targets.map { DeviceRequest(name: $0.name, type: .netBasic) } }
+
+    var deviceOptions: [DeviceOption] {
+        macs.keys.sorted().map { DeviceOption(name: $0, flag: "--net-mac:\($0)") }
+    }
+
+    var pollDescriptors: [PollDescriptor] { attached }
+
+    func handleFlag(_ arg: String) throws(MonitorError) -> Bool {
+        if let (name, target) = try DeviceFlag.parse(arg, prefix: "--net:", form: "--net:NAME=IFACE|@FD") {
+            guard !targets.contains(where: { $0.name == name }) else {
+                throw .duplicateDevice(name: name, flag: "--net")
+            }
+            if target.hasPrefix("@") {
+                guard let fd = DeviceFlag.decimal(String(target.dropFirst())), fd <= UInt64(Int32.max) else {
+                    throw .badValue(flag: "--net:\(name)", value: target, expected: "@FD (file descriptor)")
+                }
+            } else {
+                guard NetInterface.isValidName(target) else {
+                    throw .badValue(flag: "--net:\(name)", value: target, expected: "interface name")
+                }
+            }
+            targets.append((name, target))
+            return true
+        }
+        if let (name, text) = try DeviceFlag.parse(arg, prefix: "--net-mac:", form: "--net-mac:NAME=MAC") {
+            guard let mac = MAC.parse(text) else {
+                throw .badValue(flag: "--net-mac:\(name)", value: text,
+                                expected: "unicast MAC address (six hex pairs, e.g. 02:00:00:00:00:01)")
+            }
+            guard macs[name] == nil else { throw .duplicateDevice(name: name, flag: "--net-mac") }
+            macs[name] = mac
+            return true
+        }
+        return false
+    }
+
+    func attach(_ entry: inout Manifest.Entry, handle: Int) throws(MonitorError) {
+        let name = entry.name
+        guard let target = targets.first(where: { $0.name == name })?.target else {
+            throw .deviceNotDeclared(name: name)
+        }
+        func fail(_ reason: String) -> MonitorError {
+            .netDevice(name: name, iface: target, reason: reason)
+        }
+        let (fd, mtu) = target.hasPrefix("@")
+            ? try Tap.adopt(Int32(DeviceFlag.decimal(String(target.dropFirst())) ?? 0), fail: fail)
+            : try Tap.open(target, exists: interfaceExists, fail: fail)
+        guard let mac = macs[name] ?? MAC.random() else {
+            close(fd)
+            throw fail("cannot read /dev/urandom for a MAC")
+        }
+        slots[handle] = Slot(fd: fd, mtu: mtu)
+        attached.append(PollDescriptor(fd: fd, handle: handle))
+        entry.attached = true
+        entry.mac = mac
+        entry.mtu = UInt16(mtu)
+        entry.hostpriv = UInt64(fd)
+    }
+
+    func registerHypercalls(_ table: inout HypercallTable, memory: GuestMemory,
+                            wait: DeviceWait) throws(MonitorError) {
+        try table.register(UKVM_HYPERCALL_NET_WRITE) { [self] gpa throws(MonitorError) in
+            var hc = try memory.load(ukvm_hc_net_write.self, gpa: gpa, .guestWritable)
+            hc.ret = send(handle: hc.handle, data: hc.data, length: hc.len, memory: memory)
+            try memory.store(hc, gpa: gpa, .guestWritable)
+            return .resume
+        }
+        try table.register(UKVM_HYPERCALL_NET_READ) { [self] gpa throws(MonitorError) in
+            var hc = try memory.load(ukvm_hc_net_read.self, gpa: gpa, .guestWritable)
+            (hc.ret, hc.len) = receive(handle: hc.handle, data: hc.data, length: hc.len, memory: memory)
+            try memory.store(hc, gpa: gpa, .guestWritable)
+            return .resume
+        }
+        let batch = NetBatch(slots: slots, wait: wait)
+        try table.register(UKVM_HYPERCALL_NETIO) { gpa throws(MonitorError) in
+            var hc = try memory.load(ukvm_hc_netio.self, gpa: gpa, .guestWritable)
+            batch.exchange(&hc, memory: memory)
+            try memory.store(hc, gpa: gpa, .guestWritable)
+            return .resume
+        }
+    }
+
+    /// Writes one frame to a tap; returns a ukvm_result: AGAIN when the tap
+    /// is full, EUNSPEC on any other failure or a short write.
+    static func write(fd: Int32, frame: UnsafeRawPointer, length: UInt64) -> Int32 {
+        while true {
+            let n = Glibc.write(fd, frame, Int(length))
+            if n == Int(length) { return Int32(UKVM_OK.rawValue) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 && errno == EAGAIN { return Int32(UKVM_AGAIN.rawValue) }
+            return Int32(UKVM_EUNSPEC.rawValue)
+        }
+    }
+
+    /// NET_WRITE: one frame to the tap.
+    private func send(handle: UInt64, data: UInt64, length: UInt64,
+                      memory: GuestMemory) -> Int32 {
+        guard let s = Slot.attached(slots, handle), length > 0, length <= ukvm_net_tx_max(s.mtu),
+              let frame = try? memory.pointer(gpa: data, count: length, .guestReadable) else {
+            return Int32(UKVM_EINVAL.rawValue)
+        }
+        return NetModule.write(fd: s.fd, frame: frame, length: length)
+    }
+
+    /// NET_READ: one frame from the tap, or AGAIN; returns (result, frame size).
+    private func receive(handle: UInt64, data: UInt64, length: UInt64,
+                         memory: GuestMemory) -> (Int32, UInt64) {
+        guard let s = Slot.attached(slots, handle), length >= ukvm_net_rx_min(s.mtu),
+              let buffer = try? memory.pointer(gpa: data, count: length, .guestWritable) else {
+            return (Int32(UKVM_EINVAL.rawValue), length)
+        }
+        while true {
+            let n = read(s.fd, buffer, Int(truncatingIfNeeded: length))
+            if n > 0 { return (Int32(UKVM_OK.rawValue), UInt64(n)) }
+            if n < 0 && errno == EINTR { continue }
+            if n == 0 || errno == EAGAIN { return (Int32(UKVM_AGAIN.rawValue), length) }
+            return (Int32(UKVM_EUNSPEC.rawValue), length)
+        }
+    }
+}

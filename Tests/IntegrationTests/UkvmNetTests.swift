@@ -1,0 +1,75 @@
+// UkvmNetTests.swift: network devices on our monitor, each test inside a
+// network namespace of its own.
+
+import Foundation
+import Testing
+import TestSupport
+
+@Suite("ukvm: network devices",
+       .enabled(if: kvmUnavailable == nil, "needs /dev/kvm"),
+       .enabled(if: networkUnavailable == nil, "needs root, /dev/net/tun, ip and ping"))
+struct UkvmNetTests {
+    @Test func pingAndFlood() throws {
+        let ns = try NetNamespace()
+        try ns.addTap("tap0", address: "10.66.0.1/24")
+        let guest = try Background(ns.exec([monitorPath, "--net:service0=tap0", ukvmImage("net"), "10.66.0.2"]))
+        defer { guest.stop() }
+        #expect(guest.waitFor("net: serving"), "\(guest.output)")
+        let ping = run(ns.exec(["ping", "-c", "3", "-W", "5", "10.66.0.2"]), timeout: 30)
+        #expect(ping.status == 0, "\(ping)")
+        #expect(ping.output.contains("3 received"), "\(ping)")
+        let flood = run(ns.exec(["ping", "-f", "-q", "-c", "10000", "-w", "120", "10.66.0.2"]), timeout: 150)
+        #expect(flood.status == 0, "\(flood)")
+        #expect(flood.output.contains("10000 received, 0% packet loss"), "\(flood)")
+    }
+
+    /// The upstream-like image (no CPL3 note, no NETIO): the monitor's base
+    /// network path, POLL, NET_READ and NET_WRITE, end to end.
+    @Test func pingBaseABI() throws {
+        let ns = try NetNamespace()
+        try ns.addTap("tap0", address: "10.69.0.1/24")
+        let guest = try Background(ns.exec([monitorPath, "--net:service0=tap0", ukvmImage("net-cpl0"),
+                                            "10.69.0.2"]))
+        defer { guest.stop() }
+        #expect(guest.waitFor("net: serving"), "\(guest.output)")
+        let flood = run(ns.exec(["ping", "-f", "-q", "-c", "300", "-w", "60", "10.69.0.2"]), timeout: 90)
+        #expect(flood.output.contains("300 received, 0% packet loss"), "\(flood)")
+    }
+
+    @Test func twoNICs() throws {
+        let ns = try NetNamespace()
+        try ns.addTap("tap0", address: "10.67.0.1/24")
+        try ns.addTap("tap1", address: "10.68.0.1/24")
+        let guest = try Background(ns.exec([monitorPath, "--net:service0=tap0", "--net:service1=tap1",
+                                            "--net-mac:service1=02:00:00:00:00:42",
+                                            ukvmImage("net2"), "10.67.0.2", "10.68.0.2", "-n", "7"]))
+        #expect(guest.waitFor("net: serving"), "\(guest.output)")
+        for address in ["10.67.0.2", "10.68.0.2"] {
+            let ping = run(ns.exec(["ping", "-c", "3", "-W", "5", address]), timeout: 30)
+            #expect(ping.output.contains("3 received"), "\(ping)")
+        }
+        // Checked while the guest runs: the tap drops the entry on exit.
+        let neigh = sh("ip -n \(ns.name) neigh show 10.68.0.2")
+        #expect(neigh.output.contains("02:00:00:00:00:42"), "\(neigh)")
+        // The seventh echo ends the guest.
+        run(ns.exec(["ping", "-c", "1", "-W", "5", "10.67.0.2"]), timeout: 30)
+        let r = guest.wait(timeout: 20)
+        #expect(r.status == 0, "\(r)")
+        #expect(r.output.contains("net: answered 7 echo requests"), "\(r)")
+    }
+
+    @Test func badTaps() throws {
+        let ns = try NetNamespace()
+        sh("ip -n \(ns.name) tuntap add dev tapdown mode tap")
+        for (args, word) in [(["--net:service0=nosuchtap"], "nosuchtap"),
+                             (["--net:service0=tapdown"], "down"),
+                             (["--net:service0=tapdown", "--net-mac:service0=zz:00:00:00:00:00"], "mac"),
+                             ([String](), "service0")] {
+            let r = run(ns.exec([monitorPath] + args + [ukvmImage("net"), "10.0.0.2"]))
+            #expect(r.status == 125, "\(r)")
+            #expect(r.errorOutput.lowercased().contains(word), "\(r)")
+        }
+        // The monitor did not create the missing tap.
+        #expect(sh("ip -n \(ns.name) link show nosuchtap").status != 0)
+    }
+}

@@ -1,0 +1,70 @@
+// ExitStatusTests.swift: every way a run ends, and the exit status it
+// gives; and docs/exit-codes.md saying the same as the code.
+
+import Foundation
+import Testing
+import TestSupport
+@testable import Monitor
+
+@Suite struct ExitStatusTests {
+    @Test func guestStatusPassesThrough() {
+        for status: Int32 in [0, 1, 7, 67, 125, 126, 127, 128, 200, 255] {
+            #expect(ExitStatus.code(for: .guestExited(status: status, synced: true)) == status)
+        }
+    }
+
+    /// exit(3) keeps the low 8 bits; the mapping says so itself, so that the
+    /// failed-sync rule below sees the same value the shell will.
+    @Test func guestStatusIsItsLowByte() {
+        #expect(ExitStatus.code(for: .guestExited(status: 256, synced: true)) == 0)
+        #expect(ExitStatus.code(for: .guestExited(status: 257, synced: true)) == 1)
+        #expect(ExitStatus.code(for: .guestExited(status: -1, synced: true)) == 255)
+        #expect(ExitStatus.code(for: .guestExited(status: Int32.min, synced: true)) == 0)
+    }
+
+    /// A guest that says it succeeded whose writes did not reach the disk
+    /// did not succeed; a guest that failed keeps its own status.
+    @Test func failedSync() {
+        #expect(ExitStatus.code(for: .guestExited(status: 0, synced: false)) == 127)
+        #expect(ExitStatus.code(for: .guestExited(status: 256, synced: false)) == 127)
+        #expect(ExitStatus.code(for: .guestExited(status: 3, synced: false)) == 3)
+    }
+
+    @Test func monitorEndings() {
+        #expect(ExitStatus.code(for: .informational) == 0)
+        #expect(ExitStatus.code(for: .failure(.startup, message: "x")) == 125)
+        #expect(ExitStatus.code(for: .failure(.guestFault, message: "x")) == 126)
+        #expect(ExitStatus.code(for: .failure(.host, message: "x")) == 127)
+        #expect(ExitStatus.code(for: .stopped(signal: SIGTERM)) == 143)
+        #expect(ExitStatus.code(for: .stopped(signal: SIGINT)) == 130)
+        #expect(ExitStatus.code(for: .stopped(signal: SIGHUP)) == 129)
+    }
+
+    /// Errors land in the class their documentation gives them.
+    @Test func errorClasses() {
+        #expect(MonitorError.unknownOption("-x").failureClass == .startup)
+        #expect(MonitorError.blockDevice(name: "d", path: "/p", reason: "r").failureClass == .startup)
+        #expect(MonitorError.setup("x").failureClass == .startup)
+        #expect(MonitorError.guestAccess(gpa: 0, size: 1).failureClass == .guestFault)
+        #expect(MonitorError.guestFault("x").failureClass == .guestFault)
+        #expect(MonitorError.hostIO("x").failureClass == .host)
+    }
+
+    @Test func messages() {
+        #expect(Outcome.informational.message == nil)
+        #expect(Outcome.guestExited(status: 0, synced: false).message == nil)
+        #expect(Outcome.stopped(signal: 15).message == "stopped by signal 15")
+        #expect(Outcome.failure(.startup, message: "bad").message == "bad")
+    }
+
+    /// docs/exit-codes.md has a row for every status the code defines, and
+    /// --help prints them all.
+    @Test func documentedOnce() throws {
+        let doc = try String(contentsOfFile: repoPath("docs/exit-codes.md"), encoding: .utf8)
+        let usage = OptionParser.usage(modules: Launch().modules)
+        for row in ExitStatus.table {
+            #expect(doc.contains("| \(row.codes) |"), "docs/exit-codes.md lacks \(row.codes)")
+            #expect(usage.contains(row.codes))
+        }
+    }
+}

@@ -1,0 +1,151 @@
+/*
+ * ukvm_ext.h: our two extensions of the hvt ABI, byte for byte.
+ *
+ * Both are built so that nothing changes for an image or a monitor that
+ * does not use them (docs/extensions.md):
+ *   - the CPL3 note: a monitor that knows it starts the image at CPL 3; one
+ *     that does not ignores it, and the kernel sets itself up at CPL 0;
+ *   - NETIO: a monitor that offers it sets UKVM_HOST_FEATURE_NETIO in the
+ *     boot info (ukvm_abi.h); a guest uses hypercall UKVM_HYPERCALL_NETIO
+ *     only then, and the base network hypercalls otherwise.
+ *
+ * Dual use, like ukvm_abi.h; assembly files may include it for the note.
+ */
+#ifndef UKVM_EXT_H
+#define UKVM_EXT_H
+
+#include "ukvm_abi.h"
+#include "mft_abi.h"
+
+/*
+ * The CPL3 note (name "UKVM", type "CPL3").
+ *
+ * Under PVM-style KVM (no hardware virtualization) ring-0 guest code is
+ * emulated one instruction at a time, while ring-3 code runs natively. An
+ * image that carries this note asks our monitor to start it directly at CPL 3:
+ *
+ *   - CS = UKVM_GDT_USER_CODE|3, SS/DS/ES/FS/GS = UKVM_GDT_USER_DATA|3;
+ *   - RFLAGS.IOPL = 3, so the hypercall `outl` works from ring 3;
+ *   - every guest page (but the NULL guard and the GDT/TSS page) has the U bit;
+ *     the GDT/TSS page at 0x1000 is present but supervisor-only;
+ *   - a 64-bit TSS at UKVM_TSS_BASE with RSP0 = exception_stack and an I/O
+ *     permission bitmap that allows ports 0 - 0xfff (TR = UKVM_GDT_TSS, limit
+ *     UKVM_TSS_LIMIT): PVM checks the bitmap for ring-3 `out`, whatever
+ *     IOPL says; and IDTR = {idt, UKVM_IDT_SIZE - 1}: exceptions raised in
+ *     ring 3 enter the guest's ring-0 handlers on a stack of their own;
+ *   - CR4.FSGSBASE set when the vCPU's CPUID has FSGSBASE (leaf 7, EBX bit 0),
+ *     so the guest can set its TLS base with WRFSBASE instead of WRMSR.
+ *
+ * The guest fills its IDT itself (it is ordinary writable memory) before it
+ * can fault. Everything else in the entry state is as in the base ABI.
+ */
+#define UKVM_TSS_IO_PORTS   0x1000     /* the bitmap allows ports 0 to 0xfff */
+
+#define UKVM_NOTE_NAME      "UKVM"
+#define UKVM_NOTE_CPL3      0x334c5043 /* "CPL3" */
+#define UKVM_CPL3_VERSION   1
+#define UKVM_IDT_SIZE       4096       /* 256 16-byte gates */
+
+/*
+ * Assembler: the CPL3 note, naming the IDT and the top of the ring-0 stack
+ * (both symbols of the kernel). The descriptor is struct ukvm_cpl3_note_desc.
+ */
+#define UKVM_CPL3_NOTE(idt, stack_top)                                   \
+    ELF_NOTE_BEGIN(.note.ukvm.cpl3, 4, UKVM_NOTE_NAME, UKVM_NOTE_CPL3);  \
+    .long UKVM_CPL3_VERSION, 0;                                          \
+    .quad idt, stack_top;                                                \
+    ELF_NOTE_END
+
+/*
+ * NETIO: batched network I/O (hypercall UKVM_HYPERCALL_NETIO, port 0x510).
+ *
+ * Under PVM an exit from ring 3 costs tens of microseconds, so the hvt
+ * network calls (one exit per frame read, per frame written, per poll) cap
+ * a request/response loop at a few thousand packets per second. NETIO does
+ * all three in one exit: send tx_count frames, receive up to rx_count frames
+ * into the guest's buffers, and if none arrived wait up to timeout_nsecs for
+ * one.
+ *
+ * Checks: counts at most UKVM_NETIO_MAX_FRAMES, both arrays and every frame
+ * inside guest memory, every handle an attached NET_BASIC device, tx frames
+ * at most ukvm_net_tx_max(mtu) bytes, rx buffers at least ukvm_net_rx_min()
+ * of the largest MTU. A malformed request gets ret = EINVAL and nothing is
+ * sent or received.
+ */
+#define UKVM_NETIO_MAX_FRAMES     64
+
+#ifndef __ASSEMBLER__
+
+/*
+ * The 64-bit TSS, as the monitor builds it at UKVM_TSS_BASE for CPL3 images
+ * (RSP0 and the I/O bitmap after it) and as the kernel builds its own at
+ * CPL 0 (IST1 for traps).
+ */
+struct ukvm_tss {
+    uint32_t reserved0;
+    uint64_t rsp0;              /* the stack for traps from ring 3 */
+    uint64_t rsp1;
+    uint64_t rsp2;
+    uint64_t reserved1;
+    uint64_t ist[7];            /* IST1 to IST7 */
+    uint64_t reserved2;
+    uint16_t reserved3;
+    uint16_t iomap_base;        /* offset of the I/O permission bitmap */
+} __attribute__((packed));
+
+struct ukvm_cpl3_note_desc {
+    uint32_t version;           /* UKVM_CPL3_VERSION */
+    uint32_t flags;             /* 0; reserved */
+    ukvm_gpa_t idt;             /* 16-byte aligned, UKVM_IDT_SIZE bytes */
+    ukvm_gpa_t exception_stack; /* top of the ring-0 stack, 16-byte aligned */
+};
+
+struct ukvm_netio_frame {
+    uint64_t handle;            /* tx: IN; rx: OUT, the device it came from */
+    ukvm_gpa_t data;            /* IN: the frame (tx) or a buffer (rx) */
+    uint64_t len;               /* tx: IN; rx: IN buffer size, OUT frame size */
+    int32_t ret;                /* tx: OUT, enum ukvm_result */
+    uint32_t _pad;
+};
+
+struct ukvm_hc_netio {
+    ukvm_gpa_t tx;              /* IN: struct ukvm_netio_frame[tx_count] */
+    ukvm_gpa_t rx;              /* IN: struct ukvm_netio_frame[rx_count] */
+    uint32_t tx_count;          /* IN */
+    uint32_t rx_count;          /* IN */
+    uint64_t timeout_nsecs;     /* IN: wait for a frame if none was received */
+    uint64_t ready_set;         /* OUT: devices that may hold more frames */
+    uint32_t rx_filled;         /* OUT: rx[0 .. rx_filled) hold frames */
+    int32_t ret;                /* OUT: enum ukvm_result */
+};
+
+UKVM_CHECK_SIZE(ukvm_tss, 104);
+UKVM_CHECK_LAYOUT(ukvm_tss, rsp0, 4);
+UKVM_CHECK_LAYOUT(ukvm_tss, ist, 36);
+UKVM_CHECK_LAYOUT(ukvm_tss, iomap_base, 102);
+/* The TSS, the bitmap, and the 0xff byte the CPU requires after it, less 1. */
+_Static_assert(UKVM_TSS_LIMIT == sizeof(struct ukvm_tss) + UKVM_TSS_IO_PORTS / 8,
+               "UKVM_TSS_LIMIT");
+UKVM_CHECK_SIZE(ukvm_cpl3_note_desc, 24);
+UKVM_CHECK_LAYOUT(ukvm_cpl3_note_desc, version, 0);
+UKVM_CHECK_LAYOUT(ukvm_cpl3_note_desc, flags, 4);
+UKVM_CHECK_LAYOUT(ukvm_cpl3_note_desc, idt, 8);
+UKVM_CHECK_LAYOUT(ukvm_cpl3_note_desc, exception_stack, 16);
+UKVM_CHECK_SIZE(ukvm_netio_frame, 32);
+UKVM_CHECK_LAYOUT(ukvm_netio_frame, handle, 0);
+UKVM_CHECK_LAYOUT(ukvm_netio_frame, data, 8);
+UKVM_CHECK_LAYOUT(ukvm_netio_frame, len, 16);
+UKVM_CHECK_LAYOUT(ukvm_netio_frame, ret, 24);
+UKVM_CHECK_SIZE(ukvm_hc_netio, 48);
+UKVM_CHECK_LAYOUT(ukvm_hc_netio, tx, 0);
+UKVM_CHECK_LAYOUT(ukvm_hc_netio, rx, 8);
+UKVM_CHECK_LAYOUT(ukvm_hc_netio, tx_count, 16);
+UKVM_CHECK_LAYOUT(ukvm_hc_netio, rx_count, 20);
+UKVM_CHECK_LAYOUT(ukvm_hc_netio, timeout_nsecs, 24);
+UKVM_CHECK_LAYOUT(ukvm_hc_netio, ready_set, 32);
+UKVM_CHECK_LAYOUT(ukvm_hc_netio, rx_filled, 40);
+UKVM_CHECK_LAYOUT(ukvm_hc_netio, ret, 44);
+
+#endif /* !__ASSEMBLER__ */
+
+#endif /* UKVM_EXT_H */

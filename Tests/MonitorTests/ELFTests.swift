@@ -1,5 +1,5 @@
 // ELFTests.swift: the image parser accepts a valid image and refuses each
-// broken rule of ABI.md with a clear reason.
+// broken rule of docs/abi.md with a clear reason.
 
 import Glibc
 import Testing

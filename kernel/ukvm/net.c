@@ -2,7 +2,7 @@
  * net.c: network devices for ukvm.
  *
  * Two paths. The base hvt ABI costs one exit per frame read, per frame
- * written and per yield. When the monitor offers NETIO (ukvm_abi.h), frames
+ * written and per yield. When the monitor offers NETIO (ukvm_ext.h), frames
  * are batched instead: writes are queued here and received frames wait in
  * buffers here, and one NETIO exit per yield (or per read that finds nothing
  * queued) moves both ways. A request/response loop then costs one exit.

@@ -3,8 +3,10 @@
 #   make            everything: monitor, ukvm and virtio unikernels
 #   make ukvm       build/ukvm/NAME.ukvm for every test unikernel
 #   make virtio     build/virtio/NAME.virtio for every test unikernel
-#   make monitor    build/bin/ukvm (the Swift monitor, release build)
+#   make monitor    build/bin/ukvm (the Swift monitor, release build), and
+#                   build/bin/solo5-hvt, a link to it (upstream's name)
 #   make test       the whole test suite (swift test)
+#   make install    the programs into $(PREFIX)/bin (default /usr/local)
 #
 # Out of tree: everything goes to $(BUILD). The top-level file only sets the
 # toolchain and includes one fragment per part of the tree.
@@ -26,7 +28,7 @@ TESTS := hello time exception abort status fpu globals quiet spin tls blk blkben
 # ukvm only: they use the hvt ABI directly.
 UKVM_ONLY_TESTS := hcbench badcalls
 
-.PHONY: all ukvm virtio monitor test run setup clean
+.PHONY: all ukvm virtio monitor test run setup clean install
 all: monitor ukvm virtio
 
 # The main job: set up, build everything, boot hello on our monitor.
@@ -50,6 +52,15 @@ monitor:
 	$(Q)swift build $(SWIFT_FLAGS) --product ukvm
 	$(Q)mkdir -p $(BUILD)/bin
 	$(Q)cp "$$(swift build $(SWIFT_FLAGS) --show-bin-path)/ukvm" $(BUILD)/bin/ukvm
+	$(Q)ln -sf ukvm $(BUILD)/bin/solo5-hvt
+
+# Drivers of upstream's tender (albatross, urunc) find solo5-hvt on PATH;
+# invoked by that name, ukvm behaves as upstream's tender does.
+PREFIX ?= /usr/local
+install: monitor
+	$(Q)install -d $(DESTDIR)$(PREFIX)/bin
+	$(Q)install -m 755 $(BUILD)/bin/ukvm $(DESTDIR)$(PREFIX)/bin/ukvm
+	$(Q)ln -sf ukvm $(DESTDIR)$(PREFIX)/bin/solo5-hvt
 
 test:
 	$(Q)scripts/test

@@ -31,7 +31,8 @@ import TestSupport
     }
 
     @Test func monitorEndings() {
-        #expect(ExitStatus.code(for: .informational) == 0)
+        #expect(ExitStatus.code(for: .printed(.help)) == 0)
+        #expect(ExitStatus.code(for: .printed(.version)) == 0)
         #expect(ExitStatus.code(for: .failure(.startup, message: "x")) == 125)
         #expect(ExitStatus.code(for: .failure(.guestFault, message: "x")) == 126)
         #expect(ExitStatus.code(for: .failure(.host, message: "x")) == 127)
@@ -51,20 +52,53 @@ import TestSupport
     }
 
     @Test func messages() {
-        #expect(Outcome.informational.message == nil)
-        #expect(Outcome.guestExited(status: 0, synced: false).message == nil)
-        #expect(Outcome.stopped(signal: 15).message == "stopped by signal 15")
-        #expect(Outcome.failure(.startup, message: "bad").message == "bad")
+        #expect(Outcome.printed(.version).message(as: .ukvm) == nil)
+        #expect(Outcome.guestExited(status: 0, synced: false).message(as: .ukvm) == nil)
+        #expect(Outcome.stopped(signal: 15).message(as: .ukvm) == "stopped by signal 15")
+        #expect(Outcome.failure(.startup, message: "bad").message(as: .ukvm) == "bad")
+    }
+
+    /// As solo5-hvt: what upstream's tender does. 1 for all its own
+    /// errors and for SIGINT/SIGTERM, --help is a usage error, the guest's
+    /// status passes through.
+    @Test func asSolo5hvt() {
+        let hvt = Personality.solo5hvt(name: "solo5-hvt")
+        #expect(ExitStatus.code(for: .printed(.help), as: hvt) == 1)
+        #expect(ExitStatus.code(for: .printed(.version), as: hvt) == 0)
+        for status: Int32 in [0, 1, 125, 126, 200, 255, 300] {
+            #expect(ExitStatus.code(for: .guestExited(status: status, synced: true), as: hvt) == status & 0xff)
+        }
+        #expect(ExitStatus.code(for: .guestExited(status: 0, synced: false), as: hvt) == 1)
+        for kind in [FailureClass.startup, .guestFault, .host] {
+            #expect(ExitStatus.code(for: .failure(kind, message: "x"), as: hvt) == 1)
+        }
+        #expect(ExitStatus.code(for: .stopped(signal: SIGTERM), as: hvt) == 1)
+        #expect(ExitStatus.code(for: .stopped(signal: SIGINT), as: hvt) == 1)
+        #expect(Outcome.stopped(signal: SIGTERM).message(as: hvt) == "Exiting on signal 15")
+        #expect(Outcome.stopped(signal: SIGHUP).message(as: hvt) == nil)
+        #expect(ExitStatus.diesBySignal(.stopped(signal: SIGHUP), as: hvt) == SIGHUP)
+        #expect(ExitStatus.diesBySignal(.stopped(signal: SIGTERM), as: hvt) == nil)
+        #expect(ExitStatus.diesBySignal(.stopped(signal: SIGHUP), as: .ukvm) == nil)
+    }
+
+    @Test func personalityFromProgramName() {
+        #expect(Personality(argv0: "/x/build/bin/ukvm") == .ukvm)
+        #expect(Personality(argv0: "ukvm") == .ukvm)
+        #expect(Personality(argv0: "/usr/bin/solo5-hvt") == .solo5hvt(name: "solo5-hvt"))
+        #expect(Personality(argv0: "solo5-hvt.2") == .solo5hvt(name: "solo5-hvt.2"))
+        #expect(Personality(argv0: "") == .ukvm)
     }
 
     /// docs/exit-codes.md has a row for every status the code defines, and
     /// --help prints them all.
     @Test func documentedOnce() throws {
         let doc = try String(contentsOfFile: repoPath("docs/exit-codes.md"), encoding: .utf8)
-        let usage = OptionParser.usage(modules: Launch().modules)
-        for row in ExitStatus.table {
-            #expect(doc.contains("| \(row.codes) |"), "docs/exit-codes.md lacks \(row.codes)")
-            #expect(usage.contains(row.codes))
+        for personality in [Personality.ukvm, .solo5hvt(name: "solo5-hvt")] {
+            let usage = OptionParser.usage(modules: Launch().modules, as: personality)
+            for row in ExitStatus.table(personality) {
+                #expect(doc.contains("| \(row.codes) |"), "docs/exit-codes.md lacks \(row.codes)")
+                #expect(usage.contains(row.codes))
+            }
         }
     }
 }

@@ -51,9 +51,16 @@ void kernel_main(const struct kernel_boot *boot)
      * grows down from the top of memory.
      */
     uint64_t heap_start = ALIGN_UP(boot->kernel_end, PAGE_SIZE);
-    uint64_t heap_end = ALIGN_DOWN(boot->mem_size, PAGE_SIZE) -
-        UKVM_STACK_RESERVE;
-    assert(heap_end >= heap_start); /* the monitor leaves 1 MiB for the stack */
+    uint64_t top = ALIGN_DOWN(boot->mem_size, PAGE_SIZE);
+    if (top < UKVM_STACK_RESERVE || top - UKVM_STACK_RESERVE < heap_start) {
+        /* The monitor gave less memory than the image and a 1 MiB stack. */
+        console_flush();
+        log(LOG_ERROR, "Not enough memory: the image ends at 0x%lx, the stack "
+                "needs 1 MiB below 0x%lx\n", (unsigned long)heap_start,
+                (unsigned long)top);
+        solo5_abort();
+    }
+    uint64_t heap_end = top - UKVM_STACK_RESERVE;
     si.heap_start = heap_start;
     si.heap_size = heap_end - heap_start;
 

@@ -25,47 +25,44 @@ struct Options: Equatable {
     var memorySize = OptionParser.defaultMemoryMiB << 20
     /// The original `KERNEL DISK TAP` form, when the command line is one.
     var legacy: LegacyForm?
+    /// Lines to print before the run (e.g. --mem adjusted).
+    var warnings: [String] = []
 }
 
 struct OptionParser {
     static let defaultMemoryMiB: UInt64 = 512
-    static let minMemoryMiB: UInt64 = 2
     /// The page tables map at most 4 GiB (include/ukvm_abi.h).
-    static let maxMemoryMiB: UInt64 = 4096
+    static let maxMemory: UInt64 = 4 << 30
 
     /// Whether `path` names an existing file or device (not a directory).
     var fileExists: (String) -> Bool = OptionParser.hostFileExists
     /// Whether a network interface of that name exists.
     var interfaceExists: (String) -> Bool = NetInterface.exists
+    /// Whether `KERNEL DISK TAP` may be read as the original form.
+    var legacyFormAllowed = true
 
     /// Parses `args` (without the program name), handing module flags to
     /// `modules`.
     func parse(_ args: [String], modules: [MonitorModule]) throws(MonitorError) -> Options {
         var options = Options()
-        var i = 0
-        while i < args.count {
-            let arg = args[i]
-            if arg == "--" {
-                i += 1
-                break
-            }
-            guard arg.hasPrefix("-"), arg != "-" else { break }
+        let flags = args.prefix { $0 != "--" && $0.hasPrefix("-") && $0 != "-" }
+        // --help and --version win wherever they stand among the flags, as
+        // with upstream's tender: a bad flag before them is not an error.
+        for arg in flags {
             switch arg {
-            case "--help", "-h":
-                options.action = .help
-                return options
-            case "--version":
-                options.action = .version
-                return options
-            default:
-                try apply(arg, to: &options, modules: modules)
+            case "--help", "-h": options.action = .help
+            case "--version": options.action = .version
+            default: continue
             }
-            i += 1
+            return options
         }
+        for arg in flags { try apply(arg, to: &options, modules: modules) }
+        var i = flags.count
+        if i < args.count && args[i] == "--" { i += 1 }
         guard i < args.count else { throw .missingKernel }
         options.kernel = args[i]
         var rest = Array(args[(i + 1)...])
-        if modules.allSatisfy({ $0.requests.isEmpty }), rest.count >= 2,
+        if legacyFormAllowed, modules.allSatisfy({ $0.requests.isEmpty }), rest.count >= 2,
            fileExists(rest[0]), interfaceExists(rest[1]) {
             options.legacy = LegacyForm(disk: rest[0], tap: rest[1])
             rest.removeFirst(2)
@@ -80,27 +77,33 @@ struct OptionParser {
 
     /// Takes one flag: the monitor's own, or the first module's that wants it.
     func apply(_ arg: String, to options: inout Options, modules: [MonitorModule]) throws(MonitorError) {
-        if let size = try OptionParser.memory(arg) {
+        if let (size, warning) = try OptionParser.memory(arg) {
             options.memorySize = size
+            options.warnings += warning.map { [$0] } ?? []
             return
         }
         for m in modules where try m.handleFlag(arg) { return }
         throw .unknownOption(arg)
     }
 
-    /// --mem=MB: guest memory in bytes, rounded down to a multiple of 2 MiB;
-    /// nil if `arg` is another flag.
-    static func memory(_ arg: String) throws(MonitorError) -> UInt64? {
+    /// --mem=MB: guest memory in bytes, a multiple of 2 MiB (rounded down,
+    /// at least 2 MiB: what upstream's tender accepts), and a warning when
+    /// that is not what was asked for; nil if `arg` is another flag.
+    static func memory(_ arg: String) throws(MonitorError) -> (UInt64, String?)? {
         if arg == "--mem" { throw .malformedFlag(arg: arg, form: "--mem=MB") }
         guard arg.hasPrefix("--mem=") else { return nil }
         let text = String(arg.dropFirst("--mem=".count))
-        guard let mib = DeviceFlag.decimal(text) else {
-            throw .badValue(flag: "--mem", value: text, expected: "number of MiB")
+        guard let mib = DeviceFlag.decimal(text), mib > 0 else {
+            throw .badValue(flag: "--mem", value: text, expected: "number of MiB (1 or more)")
         }
-        guard mib >= minMemoryMiB, mib <= maxMemoryMiB else {
-            throw .memorySize("--mem=\(text): guest memory must be \(minMemoryMiB) to \(maxMemoryMiB) MiB")
+        let (asked, overflow) = mib.multipliedReportingOverflow(by: 1 << 20)
+        let size = max(asked & ~(X86.largePageSize - 1), X86.largePageSize)
+        guard !overflow, size <= maxMemory else {
+            throw .memorySize("--mem=\(text): guest memory can be at most \(maxMemory >> 20) MiB")
         }
-        return (mib << 20) & ~(X86.largePageSize - 1)
+        let warning = size == asked ? nil
+            : "warning: --mem=\(text): guest memory is \(size >> 20) MiB, a multiple of 2 MiB"
+        return (size, warning)
     }
 
     static func hostFileExists(_ path: String) -> Bool {

@@ -1,16 +1,24 @@
 // Usage.swift: the text of --help and --version.
 
 extension OptionParser {
+    /// The monitor's own version.
+    static let ukvmVersion = "0.2.0"
+    /// The upstream Solo5 release whose tender `solo5-hvt` stands in for.
+    static let upstreamVersion = "v0.12.1"
+
     /// The text of --help: the modules' flags and the exit statuses.
-    static func usage(modules: [MonitorModule]) -> String {
-        var lines = [
-            "usage: ukvm [OPTIONS] [--] KERNEL [ARGS...]",
-            "       ukvm KERNEL DISK TAP [ARGS...]   (the original form: no device flags)",
+    static func usage(modules: [MonitorModule], as personality: Personality = .ukvm) -> String {
+        let name = personality.programName
+        var lines = ["usage: \(name) [OPTIONS] [--] KERNEL [ARGS...]"]
+        if personality == .ukvm {
+            lines.append("       ukvm KERNEL DISK TAP [ARGS...]   (the original form: no device flags)")
+        }
+        lines += [
             "Runs the Solo5 hvt (ABI version \(ABINote.expectedVersion)) unikernel KERNEL under KVM.",
             "ARGS, joined by spaces, are the guest's command line.",
             "Options:",
             "  --mem=MB                   guest memory in MiB (default \(defaultMemoryMiB), "
-                + "\(minMemoryMiB) to \(maxMemoryMiB); rounded down to a multiple of 2)",
+                + "at most \(maxMemory >> 20); rounded down to a multiple of 2, at least 2)",
         ]
         for m in modules { lines += m.usage.map { "  " + $0 } }
         lines += [
@@ -18,12 +26,23 @@ extension OptionParser {
             "  --version                  print the version and exit",
             "Exit status:",
         ]
-        lines += ExitStatus.table.map { "  " + $0.codes.padding(to: 9) + $0.meaning }
-        return lines.joined(separator: "\n")
+        lines += ExitStatus.table(personality).map { "  " + $0.codes.padding(to: 9) + $0.meaning }
+        return lines.joined(separator: "\n") + "\n"
     }
 
-    static let version = "ukvm 0.1.0 (Solo5 hvt ABI version \(ABINote.expectedVersion), "
-        + "UKVM CPL3 extension version \(CPL3Note.version))"
+    /// The text of --version. As solo5-hvt, upstream's two lines, which
+    /// drivers read (albatross checks "ABI version N"); the release is the
+    /// upstream one whose tender we stand in for, with ours after it.
+    static func version(as personality: Personality) -> String {
+        switch personality {
+        case .ukvm:
+            return "ukvm \(ukvmVersion) (Solo5 hvt ABI version \(ABINote.expectedVersion), "
+                + "UKVM CPL3 extension version \(CPL3Note.version))\n"
+        case .solo5hvt(let name):
+            return "\(name) tender, version \(upstreamVersion) (ukvm \(ukvmVersion))\n"
+                + "ABI version \(ABINote.expectedVersion)\n"
+        }
+    }
 }
 
 extension String {

@@ -25,10 +25,11 @@ enum ELF {
                 throw .imageInvalid(path: path, reason: reason)
             case .abiMismatch(let target, let version):
                 throw .abiMismatch(path: path, target: target, version: version)
-            case .doesNotFit(let needed):
-                let mib = (needed &+ X86.largePageSize &- 1) / X86.largePageSize * 2
-                throw .memorySize("\(path): the image and its stack need \(mib) MiB of guest memory, "
-                    + "--mem is \(memorySize >> 20) MiB (use --mem=\(mib) or more)")
+            case .doesNotFit(let end):
+                let mib = (end &+ X86.largePageSize &- 1) / X86.largePageSize * 2
+                throw .memorySize("\(path): the image ends at \(hex(end)), beyond guest memory of "
+                    + "\(memorySize >> 20) MiB (use --mem=\(mib) or more; the guest needs room for "
+                    + "its heap and stack too)")
             }
         }
     }
@@ -91,10 +92,6 @@ enum ELF {
         guard segments.contains(where: { $0.isExecutable && header.entry >= $0.vaddr && header.entry < $0.end }) else {
             throw .invalid("entry point \(hex(header.entry)) is not inside an executable segment")
         }
-        // The top of memory is the stack's (UKVM_STACK_RESERVE), never the image's.
-        let (needed, overflow) = last.end.addingReportingOverflow(UInt64(UKVM_STACK_RESERVE))
-        guard !overflow, needed <= memorySize else { throw .doesNotFit(end: needed) }
-
         let found = try Notes.parse(r, notes: notes, memorySize: memorySize)
         guard let abi = found.abi else { throw .invalid("no Solo5 ABI note") }
         guard abi.target == ABINote.expectedTarget, abi.version == ABINote.expectedVersion else {

@@ -8,19 +8,31 @@ import Glibc
 public enum Ukvm {
     /// Runs the monitor with `arguments` (argv, program name first) and
     /// returns the process's exit status; prints at most one line about how
-    /// the run ended.
+    /// the run ended. As solo5-hvt, a SIGHUP ends the process by the signal
+    /// instead, after the disks are synced (ExitStatus.diesBySignal).
     public static func run(arguments: [String]) -> Int32 {
-        let outcome = Launch().run(Array(arguments.dropFirst()))
-        if let message = outcome.message { Console.error(message) }
-        return ExitStatus.code(for: outcome)
+        let personality = Personality(argv0: arguments.first ?? "")
+        Console.programName = personality.programName
+        let outcome = Launch(personality: personality).run(Array(arguments.dropFirst()))
+        if let message = outcome.message(as: personality) { Console.error(message) }
+        if let signo = ExitStatus.diesBySignal(outcome, as: personality) { Signals.die(by: signo) }
+        return ExitStatus.code(for: outcome, as: personality)
     }
 }
 
 final class Launch {
+    let personality: Personality
     let core = CoreModule()
     let block = BlockModule()
     let net = NetModule()
     var parser = OptionParser()
+
+    init(personality: Personality = .ukvm) {
+        self.personality = personality
+        // Upstream's tender has no `KERNEL DISK TAP` form: there, the two
+        // words after KERNEL are always the guest's.
+        parser.legacyFormAllowed = personality == .ukvm
+    }
 
     /// Every module, in the order of their flags in --help, their set-up and
     /// their shutdown.
@@ -51,14 +63,15 @@ final class Launch {
         var options = try parser.parse(args, modules: modules)
         switch options.action {
         case .help:
-            Console.out(OptionParser.usage(modules: modules))
-            return .informational
+            Console.write(personality == .ukvm ? 1 : 2, OptionParser.usage(modules: modules, as: personality))
+            return .printed(.help)
         case .version:
-            Console.out(OptionParser.version)
-            return .informational
+            Console.write(personality == .ukvm ? 1 : 2, OptionParser.version(as: personality))
+            return .printed(.version)
         case .run:
             break
         }
+        for w in options.warnings { Console.error(w) }
 
         // 2. The image, validated for the memory it will get.
         let image = try ELF.read(path: options.kernel, memorySize: options.memorySize)

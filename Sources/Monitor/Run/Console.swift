@@ -13,7 +13,7 @@ enum Console {
         guard var next = bytes.baseAddress else { return 0 }
         var left = bytes.count
         while left > 0 {
-            let n = write(fd, next, left)
+            let n = Glibc.write(fd, next, left)
             if n < 0 {
                 let e = errno
                 if e == EINTR && Signals.caught == 0 { continue }
@@ -31,9 +31,19 @@ enum Console {
         emit(1, line)
     }
 
+    /// The prefix of our lines on stderr: "ukvm", or the name a driver
+    /// invoked us by (Personality.swift). Set once, before anything prints.
+    nonisolated(unsafe) static var programName = "ukvm"
+
     /// "ukvm: MESSAGE" on stderr.
     static func error(_ message: String) {
-        emit(2, "ukvm: " + message)
+        emit(2, programName + ": " + message)
+    }
+
+    /// Text as it is, on stdout (fd 1) or stderr (fd 2).
+    static func write(_ fd: Int32, _ text: String) {
+        var text = text
+        text.withUTF8 { _ = writeAll(fd, UnsafeRawBufferPointer($0)) }
     }
 
     private static func emit(_ fd: Int32, _ line: String) {

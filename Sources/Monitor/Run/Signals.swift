@@ -24,6 +24,21 @@ enum Signals {
     @inline(__always)
     static var caught: Int32 { caughtSignal.pointee }
 
+    /// Ends the process by `signo`, its default action: the handler is
+    /// removed and the signal unblocked first.
+    static func die(by signo: Int32) -> Never {
+        signal(signo, SIG_DFL)
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, signo)
+        sigprocmask(SIG_UNBLOCK, &set, nil)
+        raise(signo)
+        _exit(signalExitBase + signo)  // not reached: the default action ends us
+    }
+
+    /// What a shell reports for a process killed by signal N.
+    private static let signalExitBase: Int32 = 128
+
     /// Installs the handlers; `immediateExit` points into the vCPU's kvm_run.
     static func install(immediateExit: UnsafeMutablePointer<UInt8>) {
         _ = caughtSignal

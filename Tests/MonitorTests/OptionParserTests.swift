@@ -78,15 +78,36 @@ import Testing
     }
 
     @Test func badMemory() {
-        #expect(error(["--mem=abc", "k"]) == .badValue(flag: "--mem", value: "abc", expected: "number of MiB"))
+        #expect(error(["--mem=abc", "k"])
+            == .badValue(flag: "--mem", value: "abc", expected: "number of MiB (1 or more)"))
         #expect(error(["--mem=", "k"]) != nil)
         #expect(error(["--mem", "k"]) != nil)
         #expect(error(["--mem=-4", "k"]) != nil)
         #expect(error(["--mem=+4", "k"]) != nil)
         #expect(error(["--mem=0", "k"]) != nil)
-        #expect(error(["--mem=1", "k"]) != nil)
-        #expect(error(["--mem=4097", "k"]) != nil)
+        #expect(error(["--mem=4098", "k"]) != nil)
         #expect(error(["--mem=99999999999999999999999", "k"]) != nil)
+        #expect(error(["--mem=17592186044416", "k"]) != nil)   // 2^44 MiB: overflows bytes
+    }
+
+    /// What upstream's tender accepts: below 2 MiB is 2 MiB, odd sizes are
+    /// rounded down, 4097 is 4096; each adjustment is said once.
+    @Test func memoryAsUpstream() throws {
+        for (mib, size, warned) in [(1, 2, true), (2, 2, false), (3, 2, true), (5, 4, true), (512, 512, false),
+                                    (4096, 4096, false), (4097, 4096, true)] as [(Int, UInt64, Bool)] {
+            let o = try parse(["--mem=\(mib)", "k"]).0
+            #expect(o.memorySize == size << 20, "--mem=\(mib)")
+            #expect(o.warnings.count == (warned ? 1 : 0), "--mem=\(mib)")
+        }
+    }
+
+    /// As with upstream's tender, --help and --version win wherever they
+    /// stand among the flags, even after a bad one.
+    @Test func helpAndVersionWinAmongFlags() throws {
+        #expect(try parse(["--bogus", "--version"]).0.action == .version)
+        #expect(try parse(["--mem=zz", "--help", "k"]).0.action == .help)
+        #expect(error(["k", "--version"]) == nil)   // after KERNEL: the guest's
+        #expect(try parse(["k", "--version"]).0.commandLine == "--version")
     }
 
     @Test func badMACs() {

@@ -6,13 +6,17 @@ import Foundation
 
 /// The outcome of a child process.
 public struct ProcessResult: CustomStringConvertible, Sendable {
+    /// The exit status, or the signal's number when `killedBy` is set.
     public let status: Int32
     public let output: String      // stdout
     public let errorOutput: String // stderr
     public let timedOut: Bool
+    /// The signal that ended the process, if one did.
+    public var killedBy: Int32? = nil
 
     public var description: String {
-        "status \(status)\(timedOut ? " (timed out)" : "")\n--- stdout\n\(output)\n--- stderr\n\(errorOutput)"
+        let how = killedBy.map { "killed by signal \($0)" } ?? "status \(status)"
+        return "\(how)\(timedOut ? " (timed out)" : "")\n--- stdout\n\(output)\n--- stderr\n\(errorOutput)"
     }
 }
 
@@ -56,7 +60,12 @@ public func run(_ argv: [String], timeout: Double = 60, environment: [String: St
     return ProcessResult(status: process.terminationStatus,
                          output: String(decoding: outData, as: UTF8.self),
                          errorOutput: String(decoding: errData, as: UTF8.self),
-                         timedOut: timedOut)
+                         timedOut: timedOut, killedBy: terminatingSignal(of: process))
+}
+
+/// The signal that ended `process`, if one did.
+func terminatingSignal(of process: Process) -> Int32? {
+    process.terminationReason == .uncaughtSignal ? process.terminationStatus : nil
 }
 
 /// Runs a shell command line (for `ip netns` set-up and the like).
@@ -118,7 +127,7 @@ public final class Background: @unchecked Sendable {
         done.wait()
         done.signal()
         return ProcessResult(status: process.terminationStatus, output: output,
-                             errorOutput: "", timedOut: timedOut)
+                             errorOutput: "", timedOut: timedOut, killedBy: terminatingSignal(of: process))
     }
 
     /// Sends a signal and lets the process go in its own time.

@@ -3,8 +3,9 @@
 #   make            everything: monitor, ukvm and virtio unikernels
 #   make ukvm       build/ukvm/NAME.ukvm for every test unikernel
 #   make virtio     build/virtio/NAME.virtio for every test unikernel
-#   make monitor    build/bin/ukvm (the Swift monitor, release build), and
-#                   build/bin/solo5-hvt, a link to it (upstream's name)
+#   make monitor    build/bin/ukvm (the Swift monitor, release build),
+#                   build/bin/solo5-hvt, a link to it (upstream's name), and
+#                   build/bin/solo5-elftool
 #   make test       the whole test suite (swift test)
 #   make install    the programs into $(PREFIX)/bin (default /usr/local)
 #
@@ -21,7 +22,6 @@ endif
 # The kernel is built by the host gcc as a freestanding compiler.
 CC := gcc
 HOSTCC := cc
-PYTHON ?= python3
 
 # Test unikernels: kernel/tests/NAME/NAME.c (+ optional manifest.json).
 TESTS := hello time exception abort status fpu globals quiet spin tls blk blkbench net net2
@@ -47,19 +47,26 @@ include kernel/ukvm/Makefile.inc
 # linking at all (measured: hello boot-to-exit 4.7 ms with the dynamic
 # loader and libstdc++/libm, 3.8 ms static). Its own scratch folder: the
 # tests run make while `swift test` holds .build.
+# solo5-elftool comes from the same library (one image parser).
 SWIFT_FLAGS := -c release -Xswiftc -static-executable --scratch-path $(BUILD)/swift
+SWIFT_PRODUCTS := ukvm solo5-elftool
 monitor:
-	$(Q)swift build $(SWIFT_FLAGS) --product ukvm
+	$(Q)for p in $(SWIFT_PRODUCTS); do swift build $(SWIFT_FLAGS) --product $$p || exit 1; done
 	$(Q)mkdir -p $(BUILD)/bin
-	$(Q)cp "$$(swift build $(SWIFT_FLAGS) --show-bin-path)/ukvm" $(BUILD)/bin/ukvm
+	$(Q)bin="$$(swift build $(SWIFT_FLAGS) --show-bin-path)" && \
+		for p in $(SWIFT_PRODUCTS); do cp "$$bin/$$p" $(BUILD)/bin/$$p; done
 	$(Q)ln -sf ukvm $(BUILD)/bin/solo5-hvt
+
+# The images' manifests need solo5-elftool, built with the monitor.
+$(ELFTOOL):
+	$(Q)$(MAKE) monitor
 
 # Drivers of upstream's tender (albatross, urunc) find solo5-hvt on PATH;
 # invoked by that name, ukvm behaves as upstream's tender does.
 PREFIX ?= /usr/local
 install: monitor
 	$(Q)install -d $(DESTDIR)$(PREFIX)/bin
-	$(Q)install -m 755 $(BUILD)/bin/ukvm $(DESTDIR)$(PREFIX)/bin/ukvm
+	$(Q)for p in $(SWIFT_PRODUCTS); do install -m 755 $(BUILD)/bin/$$p $(DESTDIR)$(PREFIX)/bin/$$p; done
 	$(Q)ln -sf ukvm $(DESTDIR)$(PREFIX)/bin/solo5-hvt
 
 test:

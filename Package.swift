@@ -19,6 +19,7 @@ let package = Package(
     name: "ukvm",
     products: [
         .executable(name: "ukvm", targets: ["ukvm"]),
+        .executable(name: "solo5-elftool", targets: ["solo5-elftool"]),
     ],
     targets: [
         // Thin C shim: <linux/kvm.h>, tap and interface ioctls, and the ABI
@@ -36,6 +37,12 @@ let package = Package(
         // `ukvm`: main() calls the library and exits with what it returns.
         .executableTarget(
             name: "ukvm",
+            dependencies: ["Monitor"],
+            swiftSettings: seesABIHeaders
+        ),
+        // `solo5-elftool`: upstream's image tool, on the monitor's parser.
+        .executableTarget(
+            name: "solo5-elftool",
             dependencies: ["Monitor"],
             swiftSettings: seesABIHeaders
         ),

@@ -8,7 +8,8 @@
  * or, with no monitor to fill it in (virtio), its own note through the
  * labels that MFT_NOTE_BEGIN/MFT_NOTE_END define.
  *
- * Dual use (kernel, monitor, scripts/mftgen's output); C99 headers only.
+ * Dual use (kernel, monitor, the output of solo5-elftool gen-manifest); C99
+ * headers only.
  * Assembly files include it for the note macros.
  */
 #ifndef MFT_ABI_H
@@ -70,7 +71,7 @@
     ELF_NOTE_END
 
 /*
- * The manifest note, as scripts/mftgen emits it:
+ * The manifest note, as `solo5-elftool gen-manifest M.json OUT.S` emits it:
  *
  *   MFT_NOTE_BEGIN(n)                   struct mft with n entries
  *   MFT_ENTRY("", MFT_RESERVED_FIRST)   entry 0

@@ -9,7 +9,7 @@
 #define VIRTIO_PCI_LEGACY_MAX 0x103f
 
 /* Our own manifest, bracketed by the labels of MFT_NOTE_BEGIN/END
- * (mft_abi.h) in the note that scripts/mftgen generates. */
+ * (mft_abi.h) in the note that solo5-elftool gen-manifest generates. */
 extern const struct mft solo5_mft;
 extern const uint8_t solo5_mft_end[];
 

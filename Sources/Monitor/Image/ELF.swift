@@ -72,27 +72,18 @@ enum ELF {
     /// Validates `bytes` as a ukvm image for `memorySize` bytes of memory.
     static func parse(_ bytes: [UInt8], memorySize: UInt64) throws(ImageProblem) -> ELFImage {
         let r = ByteReader(bytes: bytes)
-        let header = try ELFHeader.parse(r)
+        let (header, headers) = try programHeaders(r)
         var segments: [ELFSegment] = []
-        var notes: [(offset: UInt64, size: UInt64)] = []
-        for i in 0..<UInt64(header.phnum) {
-            let ph = try ELFProgramHeader.parse(r, at: header.phoff + i * phdrSize)
-            if ph.type == UInt32(PT_NOTE) {
-                guard r.range(ph.offset, ph.fileSize) != nil else {
-                    throw .invalid("note segment \(i) lies outside the file")
-                }
-                notes.append((ph.offset, ph.fileSize))
-            } else if ph.type == UInt32(PT_LOAD), ph.memSize > 0 {
-                let s = try ph.loadable(index: i, r, after: segments.last)
-                guard s.end <= memorySize else { throw .doesNotFit(end: s.end) }
-                segments.append(s)
-            }
+        for (i, ph) in headers.enumerated() where ph.type == UInt32(PT_LOAD) && ph.memSize > 0 {
+            let s = try ph.loadable(index: UInt64(i), r, after: segments.last)
+            guard s.end <= memorySize else { throw .doesNotFit(end: s.end) }
+            segments.append(s)
         }
         guard let last = segments.last else { throw .invalid("no loadable segments") }
         guard segments.contains(where: { $0.isExecutable && header.entry >= $0.vaddr && header.entry < $0.end }) else {
             throw .invalid("entry point \(hex(header.entry)) is not inside an executable segment")
         }
-        let found = try Notes.parse(r, notes: notes, memorySize: memorySize)
+        let found = try Notes.parse(r, notes: try noteSegments(r, headers), memorySize: memorySize)
         guard let abi = found.abi else { throw .invalid("no Solo5 ABI note") }
         guard abi.target == ABINote.expectedTarget, abi.version == ABINote.expectedVersion else {
             throw .abiMismatch(target: abi.target, version: abi.version)
@@ -100,5 +91,38 @@ enum ELF {
         return ELFImage(bytes: bytes, entry: header.entry, segments: segments,
                         kernelEnd: last.end, abi: abi,
                         manifest: found.manifest ?? Manifest.empty, cpl3: found.cpl3)
+    }
+
+    /// The `wanted` notes of any Solo5 image, for any target (solo5-elftool),
+    /// with no check of what the image would need to run here; the other
+    /// notes are not looked at.
+    static func notes(of bytes: [UInt8], wanted: Set<Notes.Kind>) throws(ImageProblem) -> Notes.Found {
+        let r = ByteReader(bytes: bytes)
+        let (_, headers) = try programHeaders(r)
+        return try Notes.parse(r, notes: try noteSegments(r, headers), memorySize: OptionParser.maxMemory,
+                               wanted: wanted)
+    }
+
+    /// The ELF header and every program header, as read.
+    private static func programHeaders(_ r: ByteReader) throws(ImageProblem) -> (ELFHeader, [ELFProgramHeader]) {
+        let header = try ELFHeader.parse(r)
+        var headers: [ELFProgramHeader] = []
+        for i in 0..<UInt64(header.phnum) {
+            headers.append(try ELFProgramHeader.parse(r, at: header.phoff + i * phdrSize))
+        }
+        return (header, headers)
+    }
+
+    /// Where the PT_NOTE segments lie, each checked to lie inside the file.
+    private static func noteSegments(_ r: ByteReader,
+                                     _ headers: [ELFProgramHeader]) throws(ImageProblem) -> [(offset: UInt64, size: UInt64)] {
+        var notes: [(offset: UInt64, size: UInt64)] = []
+        for (i, ph) in headers.enumerated() where ph.type == UInt32(PT_NOTE) {
+            guard r.range(ph.offset, ph.fileSize) != nil else {
+                throw .invalid("note segment \(i) lies outside the file")
+            }
+            notes.append((ph.offset, ph.fileSize))
+        }
+        return notes
     }
 }

@@ -20,11 +20,16 @@ enum Notes {
         var cpl3: CPL3Note?
     }
 
+    /// The notes the parser knows; the others are skipped.
+    enum Kind: CaseIterable {
+        case abi, manifest, cpl3
+    }
+
     /// Walks every note of every PT_NOTE segment (each already checked to lie
     /// inside the file). Unknown notes are skipped; a known note twice is an
     /// error.
-    static func parse(_ r: ByteReader, notes: [(offset: UInt64, size: UInt64)],
-                      memorySize: UInt64) throws(ImageProblem) -> Found {
+    static func parse(_ r: ByteReader, notes: [(offset: UInt64, size: UInt64)], memorySize: UInt64,
+                      wanted: Set<Kind> = Set(Kind.allCases)) throws(ImageProblem) -> Found {
         var found = Found()
         for segment in notes {
             // 4-byte padding whatever the segment's alignment says: Solo5's
@@ -45,7 +50,7 @@ enum Notes {
                 }
                 let name = Array(r.bytes[Int(nameAt)..<Int(nameAt + namesz)])
                 try record(name: name, type: type, r, offset: descAt, size: descsz,
-                           memorySize: memorySize, in: &found)
+                           memorySize: memorySize, wanted: wanted, in: &found)
                 at = descAt + roundUp(descsz)
             }
         }
@@ -53,15 +58,15 @@ enum Notes {
     }
 
     private static func record(name: [UInt8], type: UInt32, _ r: ByteReader, offset: UInt64,
-                               size: UInt64, memorySize: UInt64,
+                               size: UInt64, memorySize: UInt64, wanted: Set<Kind>,
                                in found: inout Found) throws(ImageProblem) {
-        if name == solo5Name && type == abiType {
+        if name == solo5Name && type == abiType && wanted.contains(.abi) {
             guard found.abi == nil else { throw .invalid("two ABI notes") }
             found.abi = try ABINote.parse(r, offset: offset, size: size)
-        } else if name == solo5Name && type == manifestType {
+        } else if name == solo5Name && type == manifestType && wanted.contains(.manifest) {
             guard found.manifest == nil else { throw .invalid("two manifest notes") }
             found.manifest = try Manifest.parse(r, offset: offset, size: size)
-        } else if name == ukvmName && type == cpl3Type {
+        } else if name == ukvmName && type == cpl3Type && wanted.contains(.cpl3) {
             guard found.cpl3 == nil else { throw .invalid("two CPL3 notes") }
             found.cpl3 = try CPL3Note.parse(r, offset: offset, size: size, memorySize: memorySize)
         }

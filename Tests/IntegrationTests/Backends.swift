@@ -1,7 +1,8 @@
-// Backends.swift: the three ways a test unikernel boots: on ukvm (our
-// images start at CPL 3), on ukvm without our extensions (the *-cpl0
-// variants, upstream's entry state at CPL 0), and under QEMU (virtio, via
-// scripts/virtio-run).
+// Backends.swift: the ways a test unikernel boots: on ukvm (our images
+// start at CPL 3), on ukvm without our extensions (the *-cpl0 variants,
+// upstream's entry state at CPL 0), under QEMU (virtio, via
+// scripts/virtio-run), and, with SOLO5_PEER, our images on upstream's own
+// solo5-hvt (which ignores our CPL3 note and starts them at CPL 0).
 
 import Foundation
 import Testing
@@ -11,6 +12,7 @@ enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case ukvm
     case ukvmCPL0 = "ukvm-cpl0"
     case virtio
+    case upstream = "upstream-solo5-hvt"
 
     var testDescription: String { rawValue }
 
@@ -19,13 +21,14 @@ enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
         switch self {
         case .ukvm, .ukvmCPL0: return kvmUnavailable
         case .virtio: return qemuUnavailable
+        case .upstream: return peerUnavailable ?? kvmUnavailable
         }
     }
 
     /// The image of test `name` for this backend.
     func image(_ name: String) -> String {
         switch self {
-        case .ukvm: return ukvmImage(name)
+        case .ukvm, .upstream: return ukvmImage(name)
         case .ukvmCPL0: return ukvmImage(name + "-cpl0")
         case .virtio: return virtioImage(name)
         }
@@ -46,6 +49,8 @@ enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
             // virtio-run kills QEMU itself (status 124); run()'s timeout is a backstop.
             return run([virtioRun, "-t", String(timeout)] + flags + [image(name)] + args,
                        timeout: Double(timeout + 15))
+        case .upstream:
+            return run([peerPath("tenders/hvt/solo5-hvt")] + flags + [image(name)] + args, timeout: Double(timeout))
         }
     }
 }

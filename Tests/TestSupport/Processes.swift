@@ -145,3 +145,13 @@ public final class Background: @unchecked Sendable {
 
     deinit { stop() }
 }
+
+/// argv run with no signal blocked. Foundation's Process starts children
+/// with the signal mask of the thread that starts them, and test threads
+/// may block SIGTERM; a program that does not unblock it itself (upstream's
+/// tender) would then never see it.
+public func withSignalsUnblocked(_ argv: [String]) -> [String] {
+    ["/usr/bin/env", "python3", "-c",
+     "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, set()); os.execv(sys.argv[1], sys.argv[1:])"]
+        + argv
+}

@@ -1,17 +1,10 @@
 /*
- * ckvm.c: ioctl request numbers as constants, for Swift, and ppoll(2).
+ * ckvm.c: ioctl request numbers as constants, for Swift.
  *
  * The request numbers are _IO()/_IOR()/_IOW()/_IOWR() macros in the kernel
  * headers, which the Swift importer cannot evaluate.
  */
-#include <poll.h>
 #include "ckvm.h"
-
-int ckvm_ppoll(struct pollfd *fds, unsigned long nfds,
-               const struct timespec *timeout)
-{
-    return ppoll(fds, (nfds_t)nfds, timeout, NULL);
-}
 
 const unsigned long ckvm_KVM_GET_API_VERSION = KVM_GET_API_VERSION;
 const unsigned long ckvm_KVM_CREATE_VM = KVM_CREATE_VM;

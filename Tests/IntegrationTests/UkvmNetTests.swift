@@ -73,3 +73,42 @@ struct UkvmNetTests {
         #expect(sh("ip -n \(ns.name) link show nosuchtap").status != 0)
     }
 }
+
+/// A tap handed over as @FD by a parent that keeps using it (as a
+/// container runtime does): the monitor must not switch the shared file
+/// description to non-blocking mode, during the run or after it.
+@Suite("ukvm: inherited taps",
+       .enabled(if: kvmUnavailable == nil, "needs /dev/kvm"),
+       .enabled(if: networkUnavailable == nil, "needs root, /dev/net/tun, ip and ping"))
+struct UkvmInheritedTapTests {
+    static let parent = """
+        import fcntl, os, struct, subprocess, sys
+        ukvm, image, address = sys.argv[1:4]
+        fd = os.open("/dev/net/tun", os.O_RDWR)
+        fcntl.ioctl(fd, 0x400454ca, struct.pack("16sH", b"tap0", 0x0002 | 0x1000))  # TUNSETIFF tap0, TAP|NO_PI
+        def blocking():
+            return fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_NONBLOCK == 0
+        print("before", blocking())
+        guest = subprocess.Popen([ukvm, "--net:service0=@%d" % fd, image, address], pass_fds=[fd],
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for line in guest.stdout:
+            if "net: serving" in line:
+                break
+        print("during", blocking())
+        ping = subprocess.run(["ping", "-c", "2", "-W", "5", address], capture_output=True, text=True)
+        print("ping", ping.returncode)
+        guest.terminate()
+        print("status", guest.wait())
+        print("after", blocking())
+        """
+
+    @Test func sharedDescriptionStaysBlocking() throws {
+        let ns = try NetNamespace()
+        try ns.addTap("tap0", address: "10.71.0.1/24")
+        let r = run(ns.exec(["python3", "-c", Self.parent, monitorPath, ukvmImage("net"), "10.71.0.2"]), timeout: 60)
+        #expect(r.status == 0, "\(r)")
+        for line in ["before True", "during True", "ping 0", "status 143", "after True"] {
+            #expect(r.output.contains(line + "\n"), "missing \(line): \(r)")
+        }
+    }
+}

@@ -34,7 +34,7 @@ import Testing
     @Test func contents() throws {
         let m = try testMemory()
         let l = try BootInfo.write(to: m, kernelEnd: 0x123456, cpuCycleFrequency: 2_000_000_000,
-                                   manifest: manifest(), commandLine: "hello --solo5:quiet")
+                                   manifest: manifest(), commandLine: Array("hello --solo5:quiet".utf8))
         let info = try m.load(ukvm_boot_info.self, gpa: 0x10000)
         #expect(info.mem_size == 8 << 20)
         #expect(info.kernel_end == 0x123456)
@@ -68,7 +68,7 @@ import Testing
 
     @Test func longestCommandLine() throws {
         let m = try testMemory()
-        let text = String(repeating: "a", count: 8191)
+        let text = [UInt8](repeating: 0x61, count: 8191)
         let l = try BootInfo.write(to: m, kernelEnd: 0x200000, cpuCycleFrequency: 1,
                                    manifest: Manifest.empty, commandLine: text)
         #expect(try m.load(UInt8.self, gpa: l.commandLine + 8190) == 0x61)

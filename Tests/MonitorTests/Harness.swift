@@ -14,13 +14,20 @@ final class Harness {
     private(set) var manifest: Manifest
 
     /// Modules given `flags`, attached to `manifest`, over `memoryMiB` of memory.
+    /// Inherited fds (@N) may be sockets standing in for taps: a datagram
+    /// socketpair behaves like one (a frame per read and write).
     init(flags: [String] = [], manifest: Manifest = .empty, memoryMiB: UInt64 = 8) throws {
         var options = Options()
-        for f in flags { try launch.parser.apply(f, to: &options, modules: launch.modules) }
+        launch.net.inheritTap = { fd, fail throws(MonitorError) in
+            var st = stat()
+            guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFSOCK else { return try Tap.inherit(fd, fail: fail) }
+            return ("socket", 1500)
+        }
+        for f in flags { try launch.parser.apply(Argument(f), to: &options, modules: launch.modules) }
         self.manifest = manifest
         try DeviceBinding.attach(launch.modules, to: &self.manifest)
         memory = try GuestMemory(size: memoryMiB << 20)
-        let wait = DeviceWait(launch.modules.flatMap(\.pollDescriptors))
+        let wait = try DeviceWait(launch.modules.flatMap(\.pollDescriptors))
         for m in launch.modules { try m.registerHypercalls(&table, memory: memory, wait: wait) }
     }
 

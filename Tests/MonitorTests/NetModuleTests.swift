@@ -61,6 +61,32 @@ import Testing
         return n < 0 ? nil : Array(buf.prefix(n))
     }
 
+    /// An inherited fd must be an attached tap; anything else is refused
+    /// when the flag is read, before the monitor opens anything.
+    @Test func inheritedDescriptorsMustBeTaps() throws {
+        func refusal(_ fd: Int32) -> String? {
+            do throws(MonitorError) {
+                _ = try Tap.inherit(fd) { MonitorError.netDevice(name: "n", iface: "@\(fd)", reason: $0) }
+                return nil
+            } catch {
+                return error.description
+            }
+        }
+        let file = open("/dev/null", O_RDWR)
+        var pipeFds: [Int32] = [0, 0]
+        #expect(pipe(&pipeFds) == 0)
+        let tun = open("/dev/net/tun", O_RDWR)   // never attached: creates nothing
+        defer { for fd in [file, tun] + pipeFds where fd >= 0 { close(fd) } }
+        #expect(refusal(file)?.contains("not a tap device") == true)
+        #expect(refusal(pipeFds[0])?.contains("not a tap device") == true)
+        #expect(refusal(999)?.contains("not an open file descriptor") == true)
+        if tun >= 0 { #expect(refusal(tun)?.contains("not attached to an interface") == true) }
+        let launch = Launch()
+        #expect(throws: MonitorError.self) {
+            try launch.parser.parse([Argument("--net:n=@\(file)"), "k"], modules: launch.modules)
+        }
+    }
+
     @Test func manifestCopyAndFeatures() throws {
         let s = try setup()
         #expect(s.manifest.entries[1].attached && s.manifest.entries[1].mtu == 1500)

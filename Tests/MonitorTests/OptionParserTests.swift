@@ -7,12 +7,19 @@ import Testing
 @Suite struct OptionParserTests {
     /// A parser whose file and interface checks are fakes.
     func parser(files: Set<String> = ["/disk"], interfaces: Set<String> = ["tap0"]) -> OptionParser {
-        OptionParser(fileExists: { files.contains($0) }, interfaceExists: { interfaces.contains($0) })
+        OptionParser(fileExists: { files.contains($0.description) }, interfaceExists: { interfaces.contains($0) })
+    }
+
+    /// The modules of a launch whose inherited fds (@N) all pass for taps.
+    func modules() -> Launch {
+        let launch = Launch()
+        launch.net.inheritTap = { _, _ in ("tap9", 1500) }
+        return launch
     }
 
     func parse(_ args: [String]) throws(MonitorError) -> (Options, BlockModule, NetModule) {
-        let launch = Launch()
-        let o = try parser().parse(args, modules: launch.modules)
+        let launch = modules()
+        let o = try parser().parse(args.map { Argument($0) }, modules: launch.modules)
         return (o, launch.block, launch.net)
     }
 
@@ -32,7 +39,7 @@ import Testing
             "kernel", "a", "b c", "--mem=1"])
         #expect(o.action == .run)
         #expect(o.kernel == "kernel")
-        #expect(o.commandLine == "a b c --mem=1")
+        #expect(o.commandLine == Array("a b c --mem=1".utf8))
         #expect(o.legacy == nil)
         #expect(o.memorySize == 64 << 20)
         #expect(block.paths.map(\.name) == ["disk"] && block.paths.map(\.path) == ["/x.img"])
@@ -45,7 +52,7 @@ import Testing
 
     @Test func defaultsAndRounding() throws {
         let (o, _, _) = try parse(["k"])
-        #expect(o.kernel == "k" && o.commandLine == "")
+        #expect(o.kernel == "k" && o.commandLine == [])
         #expect(o.memorySize == 512 << 20)
         #expect(try parse(["--mem=5", "k"]).0.memorySize == 4 << 20)
         #expect(try parse(["--mem=4096", "k"]).0.memorySize == 4 << 30)
@@ -54,7 +61,7 @@ import Testing
     @Test func doubleDashEndsFlags() throws {
         let (o, _, _) = try parse(["--", "--kernel", "--mem=3"])
         #expect(o.kernel == "--kernel")
-        #expect(o.commandLine == "--mem=3")
+        #expect(o.commandLine == Array("--mem=3".utf8))
     }
 
     @Test func helpAndVersion() throws {
@@ -140,12 +147,36 @@ import Testing
         #expect(error(["--block:\(String(repeating: "n", count: 67))=/x", "k"]) == nil)
         #expect(error(["--block:d=/x", "--block:d=/y", "k"]) == .duplicateDevice(name: "d", flag: "--block"))
         #expect(error(["--net:n=tap0", "--net:n=tap1", "k"]) == .duplicateDevice(name: "n", flag: "--net"))
+        #expect(error(["--net:n=@7", "--net:m=@7", "k"])
+            == .netDevice(name: "m", iface: "@7", reason: "file descriptor 7 is attached twice"))
         #expect(error(["--net:n=@x", "k"]) != nil)
         #expect(error(["--net:n=@", "k"]) != nil)
         #expect(error(["--net:n=@99999999999", "k"]) != nil)
         #expect(error(["--net:n=a/b", "k"]) != nil)
         #expect(error(["--net:n=0123456789abcdef", "k"]) != nil)  // 16 bytes: too long
         #expect(error(["--net", "k"]) == .unknownOption("--net"))
+    }
+
+    /// Paths and the command line keep bytes that are not UTF-8; flags and
+    /// device names are text.
+    @Test func argumentsKeepTheirBytes() throws {
+        let launch = modules()
+        let disk = Argument(bytes: Array("--block:d=/d".utf8) + [0xff, 0xfe])
+        let kernel = Argument(bytes: [0x6b, 0x80])
+        let arg = Argument(bytes: [0x61, 0xc3, 0x28])
+        let o = try parser().parse([disk, kernel, arg, "b"], modules: launch.modules)
+        #expect(o.kernel.bytes == [0x6b, 0x80])
+        #expect(o.commandLine == [0x61, 0xc3, 0x28, 0x20, 0x62])
+        #expect(launch.block.paths.first?.path.bytes == Array("/d".utf8) + [0xff, 0xfe])
+        #expect(launch.block.paths.first?.path.description == "/d\u{FFFD}\u{FFFD}")
+        let badName = Argument(bytes: Array("--block:".utf8) + [0xff] + Array("=/x".utf8))
+        #expect(throws: MonitorError.badDeviceName(flag: "--block")) {
+            try parser().parse([badName, "k"], modules: Launch().modules)
+        }
+        let badIface = Argument(bytes: Array("--net:n=tap".utf8) + [0xff])
+        #expect(throws: MonitorError.self) { try parser().parse([badIface, "k"], modules: Launch().modules) }
+        #expect(Argument(bytes: [0x61, 0, 0x62]).withPath { _ in 1 } == nil)
+        #expect(Argument("/x").withPath { String(cString: $0) } == "/x")
     }
 
     @Test func commandLineLength() {
@@ -158,21 +189,21 @@ import Testing
         let launch = Launch()
         let o = try parser().parse(["--mem=32", "k", "/disk", "tap0", "x", "y"], modules: launch.modules)
         #expect(o.legacy == LegacyForm(disk: "/disk", tap: "tap0"))
-        #expect(o.commandLine == "x y")
+        #expect(o.commandLine == Array("x y".utf8))
         #expect(launch.block.requests.isEmpty)
     }
 
     @Test func legacyFormNeedsBothAndNoDeviceFlags() throws {
-        func legacy(_ args: [String]) throws -> Options {
+        func legacy(_ args: [Argument]) throws -> Options {
             try parser().parse(args, modules: Launch().modules)
         }
         var o = try legacy(["k", "/disk", "tap1"])
-        #expect(o.legacy == nil && o.commandLine == "/disk tap1")
+        #expect(o.legacy == nil && o.commandLine == Array("/disk tap1".utf8))
         #expect(try legacy(["k", "/nodisk", "tap0"]).legacy == nil)
         #expect(try legacy(["k", "/disk"]).legacy == nil)
         #expect(try legacy(["k", "tap0", "/disk"]).legacy == nil)
         o = try legacy(["--block:d=/disk", "k", "/disk", "tap0"])
-        #expect(o.legacy == nil && o.commandLine == "/disk tap0")
+        #expect(o.legacy == nil && o.commandLine == Array("/disk tap0".utf8))
         #expect(try legacy(["--net:n=tap0", "k", "/disk", "tap0"]).legacy == nil)
     }
 
@@ -209,7 +240,7 @@ import Testing
         let launch = Launch()
         do throws(MonitorError) {
             _ = try OptionParser(fileExists: { _ in false }, interfaceExists: { _ in false })
-                .parse(args + ["k"], modules: launch.modules)
+                .parse((args + ["k"]).map { Argument($0) }, modules: launch.modules)
             _ = try DeviceBinding.resolve(launch.modules, in: manifest)
             return nil
         } catch {

@@ -17,8 +17,12 @@ public func binPath(_ name: String) -> String {
     return repoPath("build/bin/\(name)")
 }
 
-/// Our monitor, built.
-public var monitorPath: String { binPath("ukvm") }
+/// Our monitor, built; or the monitor UKVM_TEST_MONITOR names (e.g. the
+/// AddressSanitizer build of scripts/test-asan).
+public var monitorPath: String {
+    let built = binPath("ukvm")
+    return ProcessInfo.processInfo.environment["UKVM_TEST_MONITOR"] ?? built
+}
 
 /// build/ukvm/NAME.ukvm, built.
 public func ukvmImage(_ name: String) -> String {

@@ -23,3 +23,18 @@ public final class TempFile: @unchecked Sendable {
 
     deinit { unlink(path) }
 }
+
+/// A temporary directory for a test, removed with everything in it when the
+/// object goes.
+public final class TempDirectory: @unchecked Sendable {
+    public let path: String
+
+    public init(name: String = "dir") {
+        var template = Array("\(NSTemporaryDirectory())ukvmtest-\(name)-XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        precondition(made != nil, "mkdtemp: \(String(cString: strerror(errno)))")
+        path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+
+    deinit { sh("rm -rf '\(path)'") }
+}

@@ -8,7 +8,7 @@
  *     the guest includes too (include/ at the top of the tree, found through
  *     the header search path that Package.swift gives this target);
  *   - exports ioctl request numbers as constants (ckvm.c);
- *   - gives ioctl(2) fixed signatures, and ppoll(2) a home (ckvm.c);
+ *   - gives ioctl(2) fixed signatures (other host calls: ckvm_host.h);
  *   - offers accessors for the kvm_run fields the run loop decodes.
  * Nothing here allocates, and nothing here has logic worth testing.
  */
@@ -67,25 +67,12 @@ static inline int ckvm_ioctl_value(int fd, unsigned long request,
 }
 
 /*
- * ppoll(2): Glibc declares it only under _GNU_SOURCE, which Swift's Glibc
- * module is built without; ckvm.c is compiled with it (Package.swift).
- */
-int ckvm_ppoll(struct pollfd *fds, unsigned long nfds,
-               const struct timespec *timeout);
-
-/*
  * kvm_run accessors. The fields sit in anonymous unions, which Swift imports
  * poorly; these compile to single loads and stores.
  */
 static inline uint32_t ckvm_run_exit_reason(const struct kvm_run *run)
 {
     return run->exit_reason;
-}
-
-/* Where a signal handler sets immediate_exit: KVM_RUN then returns EINTR. */
-static inline volatile uint8_t *ckvm_run_immediate_exit(struct kvm_run *run)
-{
-    return &run->immediate_exit;
 }
 
 static inline uint8_t ckvm_run_io_direction(const struct kvm_run *run)

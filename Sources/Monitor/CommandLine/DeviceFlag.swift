@@ -5,19 +5,28 @@
 enum DeviceFlag {
     /// If `arg` starts with `prefix` ("--block:"), its NAME and VALUE.
     /// `form` (e.g. "--block:NAME=PATH") is shown when it is malformed.
-    static func parse(_ arg: String, prefix: String, form: String) throws(MonitorError)
-        -> (name: String, value: String)? {
+    /// NAME is text (manifest names are UTF-8); VALUE keeps its bytes (a
+    /// path need not be UTF-8).
+    static func parse(_ arg: Argument, prefix: String, form: String) throws(MonitorError)
+        -> (name: String, value: Argument)? {
         guard arg.hasPrefix(prefix) else { return nil }
-        let body = arg.dropFirst(prefix.count)
-        guard let eq = body.firstIndex(of: "=") else { throw .malformedFlag(arg: arg, form: form) }
-        let name = String(body[body.startIndex..<eq])
-        let value = String(body[body.index(after: eq)...])
+        guard let (rawName, value) = arg.dropFirst(prefix.utf8.count).split(at: UInt8(ascii: "=")) else {
+            throw .malformedFlag(arg: arg.description, form: form)
+        }
         let flag = String(prefix.dropLast())
-        guard !name.isEmpty, name.utf8.count <= Manifest.nameMax else {
+        guard let name = rawName.text, !name.isEmpty, name.utf8.count <= Manifest.nameMax else {
             throw .badDeviceName(flag: flag)
         }
-        guard !value.isEmpty else { throw .malformedFlag(arg: arg, form: form) }
+        guard !value.isEmpty else { throw .malformedFlag(arg: arg.description, form: form) }
         return (name, value)
+    }
+
+    /// VALUE of `flag` as text, or a bad-value error naming `expected`.
+    static func text(_ value: Argument, flag: String, expected: String) throws(MonitorError) -> String {
+        guard let text = value.text else {
+            throw .badValue(flag: flag, value: value.description, expected: expected)
+        }
+        return text
     }
 
     /// A decimal number without sign, spaces or overflow.

@@ -12,21 +12,22 @@
 import Glibc
 
 struct LegacyForm: Equatable {
-    let disk: String
+    /// DISK, byte for byte.
+    let disk: Argument
     let tap: String
 
     /// The ordinary flags this form stands for with `manifest`, and a warning
     /// for DISK or TAP when the image has no such device.
-    func flags(for manifest: Manifest) -> (flags: [String], warnings: [String]) {
-        var flags: [String] = []
+    func flags(for manifest: Manifest) -> (flags: [Argument], warnings: [String]) {
+        var flags: [Argument] = []
         var warnings: [String] = []
         if let block = manifest.first(.blockBasic) {
-            flags.append("--block:\(block.name)=\(disk)")
+            flags.append(Argument(bytes: Array("--block:\(block.name)=".utf8) + disk.bytes))
         } else {
             warnings.append("warning: the image declares no block device; DISK '\(disk)' is not attached")
         }
         if let net = manifest.first(.netBasic) {
-            flags.append("--net:\(net.name)=\(tap)")
+            flags.append(Argument("--net:\(net.name)=\(tap)"))
         } else {
             warnings.append("warning: the image declares no network device; ignoring TAP '\(tap)'")
         }

@@ -18,9 +18,10 @@ struct Options: Equatable {
     }
 
     var action = Action.run
-    var kernel = ""
-    /// The guest's command line: ARGS joined by single spaces.
-    var commandLine = ""
+    /// The image's path, byte for byte.
+    var kernel: Argument = ""
+    /// The guest's command line: ARGS joined by single spaces, byte for byte.
+    var commandLine: [UInt8] = []
     /// Guest memory in bytes: --mem rounded down to a multiple of 2 MiB.
     var memorySize = OptionParser.defaultMemoryMiB << 20
     /// The original `KERNEL DISK TAP` form, when the command line is one.
@@ -35,7 +36,7 @@ struct OptionParser {
     static let maxMemory: UInt64 = 4 << 30
 
     /// Whether `path` names an existing file or device (not a directory).
-    var fileExists: (String) -> Bool = OptionParser.hostFileExists
+    var fileExists: (Argument) -> Bool = OptionParser.hostFileExists
     /// Whether a network interface of that name exists.
     var interfaceExists: (String) -> Bool = NetInterface.exists
     /// Whether `KERNEL DISK TAP` may be read as the original form.
@@ -43,7 +44,7 @@ struct OptionParser {
 
     /// Parses `args` (without the program name), handing module flags to
     /// `modules`.
-    func parse(_ args: [String], modules: [MonitorModule]) throws(MonitorError) -> Options {
+    func parse(_ args: [Argument], modules: [MonitorModule]) throws(MonitorError) -> Options {
         var options = Options()
         let flags = args.prefix { $0 != "--" && $0.hasPrefix("-") && $0 != "-" }
         // --help and --version win wherever they stand among the flags, as
@@ -63,27 +64,27 @@ struct OptionParser {
         options.kernel = args[i]
         var rest = Array(args[(i + 1)...])
         if legacyFormAllowed, modules.allSatisfy({ $0.requests.isEmpty }), rest.count >= 2,
-           fileExists(rest[0]), interfaceExists(rest[1]) {
-            options.legacy = LegacyForm(disk: rest[0], tap: rest[1])
+           fileExists(rest[0]), let tap = rest[1].text, interfaceExists(tap) {
+            options.legacy = LegacyForm(disk: rest[0], tap: tap)
             rest.removeFirst(2)
         }
-        let commandLine = rest.joined(separator: " ")
-        guard commandLine.utf8.count <= BootInfo.commandLineMax else {
-            throw .commandLineTooLong(commandLine.utf8.count)
+        let commandLine = Argument.joined(rest, separator: UInt8(ascii: " "))
+        guard commandLine.count <= BootInfo.commandLineMax else {
+            throw .commandLineTooLong(commandLine.count)
         }
         options.commandLine = commandLine
         return options
     }
 
     /// Takes one flag: the monitor's own, or the first module's that wants it.
-    func apply(_ arg: String, to options: inout Options, modules: [MonitorModule]) throws(MonitorError) {
-        if let (size, warning) = try OptionParser.memory(arg) {
+    func apply(_ arg: Argument, to options: inout Options, modules: [MonitorModule]) throws(MonitorError) {
+        if let text = arg.text, let (size, warning) = try OptionParser.memory(text) {
             options.memorySize = size
             options.warnings += warning.map { [$0] } ?? []
             return
         }
         for m in modules where try m.handleFlag(arg) { return }
-        throw .unknownOption(arg)
+        throw .unknownOption(arg.description)
     }
 
     /// --mem=MB: guest memory in bytes, a multiple of 2 MiB (rounded down,
@@ -106,8 +107,8 @@ struct OptionParser {
         return (size, warning)
     }
 
-    static func hostFileExists(_ path: String) -> Bool {
+    static func hostFileExists(_ path: Argument) -> Bool {
         var st = stat()
-        return stat(path, &st) == 0 && st.st_mode & S_IFMT != S_IFDIR
+        return path.withPath { stat($0, &st) } == 0 && st.st_mode & S_IFMT != S_IFDIR
     }
 }

@@ -30,7 +30,7 @@ enum BootInfo {
     /// Writes boot info, manifest copy and command line into guest memory.
     static func write(to memory: GuestMemory, kernelEnd: UInt64, cpuCycleFrequency: UInt64,
                       hostFeatures: UInt32 = 0, manifest: Manifest,
-                      commandLine: String) throws(MonitorError) -> Layout {
+                      commandLine: [UInt8]) throws(MonitorError) -> Layout {
         let l = layout(for: manifest)
         guard l.end <= kernelBase else {
             throw .setup("boot info does not fit below \(hex(kernelBase))")
@@ -47,7 +47,7 @@ enum BootInfo {
         try memory.store(info, gpa: l.bootInfo)
         try manifest.write(to: memory, at: l.manifest)
 
-        let bytes = Array(commandLine.utf8.prefix(commandLineMax))
+        let bytes = Array(commandLine.prefix(commandLineMax))
         try memory.zero(gpa: l.commandLine, count: UInt64(commandLineSize))
         let dst = try memory.buffer(gpa: l.commandLine, count: UInt64(bytes.count))
         dst.copyBytes(from: bytes)

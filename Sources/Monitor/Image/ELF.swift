@@ -15,8 +15,9 @@ enum ELF {
 
     /// Reads the image at `path` and validates it for `memorySize` bytes of
     /// guest memory.
-    static func read(path: String, memorySize: UInt64) throws(MonitorError) -> ELFImage {
-        let bytes = try readFile(path)
+    static func read(path file: Argument, memorySize: UInt64) throws(MonitorError) -> ELFImage {
+        let bytes = try readFile(file)
+        let path = file.description
         do {
             return try parse(bytes, memorySize: memorySize)
         } catch {
@@ -34,9 +35,14 @@ enum ELF {
         }
     }
 
-    /// The whole file, bounded by `maxFileSize`.
-    static func readFile(_ path: String) throws(MonitorError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+    /// The whole file, bounded by `maxFileSize`. The open does not block
+    /// (O_NONBLOCK: a FIFO would wait for a writer), and the type is checked
+    /// on what was opened; reads of a regular file ignore O_NONBLOCK.
+    static func readFile(_ file: Argument) throws(MonitorError) -> [UInt8] {
+        let path = file.description
+        guard let fd = file.withPath({ open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }) else {
+            throw .imageUnreadable(path: path, reason: "path contains a NUL byte")
+        }
         guard fd >= 0 else { throw .imageUnreadable(path: path, reason: errnoText(errno)) }
         defer { close(fd) }
         var st = stat()

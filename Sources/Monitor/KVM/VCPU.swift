@@ -73,9 +73,10 @@ final class VCPU {
         return UInt64(khz) * 1000
     }
 
-    /// Where a signal handler writes 1 to make KVM_RUN return at once.
-    var immediateExit: UnsafeMutablePointer<UInt8> {
-        UnsafeMutablePointer(mutating: ckvm_run_immediate_exit(state))
+    /// The signal mask in force while KVM_RUN runs (Signals.swift).
+    /// The corresponding ioctl is `KVM_SET_SIGNAL_MASK`.
+    func setSignalMask(_ mask: UnsafePointer<sigset_t>) throws(KVMError) {
+        guard ckvm_set_vcpu_signal_mask(fd, mask) == 0 else { throw KVMError("KVM_SET_SIGNAL_MASK") }
     }
 
     /// Runs the vCPU until the next exit. The corresponding ioctl is `KVM_RUN`.

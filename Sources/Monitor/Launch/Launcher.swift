@@ -6,17 +6,25 @@ import Glibc
 
 /// The monitor's entry point for the `ukvm` executable.
 public enum Ukvm {
-    /// Runs the monitor with `arguments` (argv, program name first) and
+    /// Runs the monitor with `rawArguments` (argv as the kernel passed it,
+    /// program name first, each argument's bytes without the NUL) and
     /// returns the process's exit status; prints at most one line about how
-    /// the run ended. As solo5-hvt, a SIGHUP ends the process by the signal
+    /// the run ended. Paths and the guest's command line keep their bytes,
+    /// UTF-8 or not. As solo5-hvt, a SIGHUP ends the process by the signal
     /// instead, after the disks are synced (ExitStatus.diesBySignal).
-    public static func run(arguments: [String]) -> Int32 {
-        let personality = Personality(argv0: arguments.first ?? "")
+    public static func run(rawArguments: [[UInt8]]) -> Int32 {
+        let personality = Personality(argv0: String(decoding: rawArguments.first ?? [], as: UTF8.self))
         Console.programName = personality.programName
-        let outcome = Launch(personality: personality).run(Array(arguments.dropFirst()))
+        guard HostProcess.prepare() else { return ExitStatus.code(for: .failure(.startup, message: ""), as: personality) }
+        let outcome = Launch(personality: personality).run(rawArguments.dropFirst().map(Argument.init(bytes:)))
         if let message = outcome.message(as: personality) { Console.error(message) }
         if let signo = ExitStatus.diesBySignal(outcome, as: personality) { Signals.die(by: signo) }
         return ExitStatus.code(for: outcome, as: personality)
+    }
+
+    /// `run(rawArguments:)` for callers that hold Strings.
+    public static func run(arguments: [String]) -> Int32 {
+        run(rawArguments: arguments.map { Array($0.utf8) })
     }
 }
 
@@ -40,7 +48,7 @@ final class Launch {
 
     /// Runs the monitor; the modules are shut down (disks synced) on every
     /// path out.
-    func run(_ args: [String]) -> Outcome {
+    func run(_ args: [Argument]) -> Outcome {
         let outcome: Outcome
         do {
             outcome = try start(args)
@@ -58,7 +66,7 @@ final class Launch {
         return outcome
     }
 
-    private func start(_ args: [String]) throws -> Outcome {
+    private func start(_ args: [Argument]) throws -> Outcome {
         // 1. Command line.
         var options = try parser.parse(args, modules: modules)
         switch options.action {
@@ -101,10 +109,11 @@ final class Launch {
                                manifest: manifest, commandLine: options.commandLine)
 
         // 7. Hypercalls, signals, run.
-        let wait = DeviceWait(modules.flatMap(\.pollDescriptors))
+        let wait = try DeviceWait(modules.flatMap(\.pollDescriptors))
         var table = HypercallTable()
         for m in modules { try m.registerHypercalls(&table, memory: memory, wait: wait) }
-        Signals.install(immediateExit: vcpu.immediateExit)
+        Signals.install()
+        if let mask = Signals.waitMask { try vcpu.setSignalMask(mask) }
         return outcome(of: RunLoop(vcpu: vcpu, hypercalls: table).run(), vcpu: vcpu)
     }
 

@@ -21,8 +21,8 @@ final class BlockModule: MonitorModule {
         var name = ""
     }
 
-    /// --block:NAME=PATH, in the order given.
-    private(set) var paths: [(name: String, path: String)] = []
+    /// --block:NAME=PATH, in the order given; PATH byte for byte.
+    private(set) var paths: [(name: String, path: Argument)] = []
     private(set) var sectorSizes: [String: UInt64] = [:]
     private(set) var slots = [Slot](repeating: Slot(), count: Manifest.maxEntries)
 
@@ -38,7 +38,7 @@ final class BlockModule: MonitorModule {
         sectorSizes.keys.sorted().map { DeviceOption(name: $0, flag: "--block-sector-size:\($0)") }
     }
 
-    func handleFlag(_ arg: String) throws(MonitorError) -> Bool {
+    func handleFlag(_ arg: Argument) throws(MonitorError) -> Bool {
         if let (name, path) = try DeviceFlag.parse(arg, prefix: "--block:", form: "--block:NAME=PATH") {
             guard !paths.contains(where: { $0.name == name }) else {
                 throw .duplicateDevice(name: name, flag: "--block")
@@ -46,8 +46,9 @@ final class BlockModule: MonitorModule {
             paths.append((name, path))
             return true
         }
-        if let (name, text) = try DeviceFlag.parse(arg, prefix: "--block-sector-size:",
-                                                   form: "--block-sector-size:NAME=N") {
+        if let (name, value) = try DeviceFlag.parse(arg, prefix: "--block-sector-size:",
+                                                    form: "--block-sector-size:NAME=N") {
+            let text = value.description
             guard let size = DeviceFlag.decimal(text), size >= BlockModule.minSectorSize,
                   size <= BlockModule.maxSectorSize, size & (size - 1) == 0 else {
                 throw .badValue(flag: "--block-sector-size:\(name)", value: text,
@@ -78,39 +79,59 @@ final class BlockModule: MonitorModule {
 
     /// Opens the device read-write; returns the fd and the capacity. Only
     /// the original command-line form measures a disk that may be empty.
-    static func open(name: String, path: String, sectorSize: UInt64,
+    /// The open does not block (O_NONBLOCK: a FIFO given as a disk would
+    /// wait for a writer) and the type is checked on what was opened, not
+    /// on a name that could change in between; then the fd is made
+    /// blocking again, as block I/O expects.
+    static func open(name: String, path: Argument, sectorSize: UInt64,
                      allowEmpty: Bool = false) throws(MonitorError) -> (Int32, UInt64) {
         func fail(_ reason: String) -> MonitorError {
-            .blockDevice(name: name, path: path, reason: reason)
+            .blockDevice(name: name, path: path.description, reason: reason)
         }
+        guard let fd = path.withPath({ Glibc.open($0, O_RDWR | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }) else {
+            throw fail("path contains a NUL byte")
+        }
+        guard fd >= 0 else {
+            let e = errno
+            throw fail(e == EISDIR ? "is a directory" : "cannot open read-write: \(errnoText(e))")
+        }
+        do throws(MonitorError) {
+            let size = try measure(fd, fail: fail)
+            guard size > 0 || allowEmpty else { throw fail("is empty") }
+            guard size % sectorSize == 0 else {
+                throw fail("size \(size) is not a multiple of the sector size \(sectorSize)")
+            }
+            let flags = fcntl(fd, F_GETFL)
+            guard flags >= 0, fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0 else {
+                throw fail("fcntl: \(errnoText(errno))")
+            }
+            return (fd, size)
+        } catch {
+            close(fd)
+            throw error
+        }
+    }
+
+    /// The size in bytes of the open file or block device `fd`; other
+    /// kinds of file (FIFOs, sockets, character devices) have none.
+    private static func measure(_ fd: Int32, fail: (String) -> MonitorError) throws(MonitorError) -> UInt64 {
         var st = stat()
-        guard stat(path, &st) == 0 else { throw fail(errnoText(errno)) }
-        let kind = st.st_mode & S_IFMT
-        guard kind != S_IFDIR else { throw fail("is a directory") }
+        guard fstat(fd, &st) == 0 else { throw fail(errnoText(errno)) }
         // Root passes every permission check; a file without write bits is
         // still meant to be read-only.
         guard st.st_mode & 0o222 != 0 else { throw fail("is read-only (no write permission)") }
-        let fd = Glibc.open(path, O_RDWR | O_CLOEXEC)
-        guard fd >= 0 else { throw fail("cannot open read-write: \(errnoText(errno))") }
-        var size: UInt64 = 0
-        if kind == S_IFBLK {
+        switch st.st_mode & S_IFMT {
+        case S_IFREG:
+            return UInt64(truncatingIfNeeded: st.st_size)
+        case S_IFBLK:
+            var size: UInt64 = 0
             guard ckvm_ioctl(fd, ckvm_BLKGETSIZE64, &size) == 0 else {
-                let e = errno
-                close(fd)
-                throw fail("BLKGETSIZE64: \(errnoText(e))")
+                throw fail("BLKGETSIZE64: \(errnoText(errno))")
             }
-        } else if kind == S_IFREG {
-            size = UInt64(truncatingIfNeeded: st.st_size)
+            return size
+        default:
+            return 0
         }
-        guard size > 0 || allowEmpty else {
-            close(fd)
-            throw fail("is empty")
-        }
-        guard size % sectorSize == 0 else {
-            close(fd)
-            throw fail("size \(size) is not a multiple of the sector size \(sectorSize)")
-        }
-        return (fd, size)
     }
 
     func registerHypercalls(_ table: inout HypercallTable, memory: GuestMemory,

@@ -44,7 +44,8 @@ protocol MonitorModule: AnyObject {
 
     /// Consumes `arg` if it is one of the module's flags (returns true), or
     /// returns false to let other modules try. Throws on a malformed value.
-    func handleFlag(_ arg: String) throws(MonitorError) -> Bool
+    /// `arg` keeps its bytes (Argument.swift): paths need not be UTF-8.
+    func handleFlag(_ arg: Argument) throws(MonitorError) -> Bool
     /// Opens the host side of the requested device `entry.name`, whose
     /// handle is `handle`, and fills in `entry` (attached, device info,
     /// hostpriv).
@@ -65,7 +66,7 @@ extension MonitorModule {
     var requests: [DeviceRequest] { [] }
     var deviceOptions: [DeviceOption] { [] }
     var pollDescriptors: [PollDescriptor] { [] }
-    func handleFlag(_ arg: String) throws(MonitorError) -> Bool { false }
+    func handleFlag(_ arg: Argument) throws(MonitorError) -> Bool { false }
     func attach(_ entry: inout Manifest.Entry, handle: Int) throws(MonitorError) {}
     func registerHypercalls(_ table: inout HypercallTable, memory: GuestMemory,
                             wait: DeviceWait) throws(MonitorError) {}

@@ -129,7 +129,7 @@ final class NetBatch {
     /// Writes checked tx frame i to its tap; returns its ukvm_result.
     private func send(_ i: Int) -> Int32 {
         let f = txFrames[i]
-        return NetModule.write(fd: slots[Int(f.handle)].fd, frame: txData[i], length: f.len)
+        return NetModule.write(slots[Int(f.handle)], frame: txData[i], length: f.len)
     }
 
     /// Reads frames into the checked rx buffers, taking the devices in turn,
@@ -148,7 +148,7 @@ final class NetBatch {
         let all: UInt64 = handles.count == 64 ? ~0 : (1 << UInt64(handles.count)) - 1
         while filled < count && empty != all {
             for (i, h) in handles.enumerated() where filled < count && empty & (1 << UInt64(i)) == 0 {
-                let n = read(slots[h].fd, rxData[filled], Int(rxFrames[filled].len))
+                let n = slots[h].read(rxData[filled], Int(rxFrames[filled].len))
                 if n > 0 {
                     rxFrames[filled].handle = UInt64(h)
                     rxFrames[filled].len = UInt64(n)

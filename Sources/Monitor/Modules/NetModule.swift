@@ -3,7 +3,8 @@
 // batched extension: NetBatch.swift).
 //
 // IFACE must be an existing tap interface that is up; @FD uses an inherited,
-// already-attached tap fd (Tap.swift). The MTU comes from the interface.
+// already-attached tap fd, checked as soon as the flag is read (Tap.swift).
+// The MTU comes from the interface.
 
 import CKVM
 import Glibc
@@ -13,6 +14,22 @@ final class NetModule: MonitorModule {
     struct Slot {
         var fd: Int32 = -1
         var mtu: UInt64 = 0
+        /// An inherited fd (@FD): its file description is shared with
+        /// whoever passed it, so it is never switched to non-blocking mode;
+        /// each read and write is non-blocking on its own (RWF_NOWAIT).
+        var shared = false
+
+        /// One frame from the tap into `buffer`; read(2)'s result.
+        @inline(__always)
+        func read(_ buffer: UnsafeMutableRawPointer, _ length: Int) -> Int {
+            shared ? ckvm_read_nowait(fd, buffer, length) : Glibc.read(fd, buffer, length)
+        }
+
+        /// One frame to the tap; write(2)'s result.
+        @inline(__always)
+        func write(_ frame: UnsafeRawPointer, _ length: Int) -> Int {
+            shared ? ckvm_write_nowait(fd, frame, length) : Glibc.write(fd, frame, length)
+        }
 
         /// The attached device behind a guest-supplied handle, if any.
         static func attached(_ slots: [Slot], _ handle: UInt64) -> Slot? {
@@ -25,11 +42,17 @@ final class NetModule: MonitorModule {
     /// --net:NAME=TARGET, in the order given; TARGET is an interface name
     /// or "@N" for an inherited fd.
     private(set) var targets: [(name: String, target: String)] = []
+    /// The devices attached to inherited fds (@N), by device name, checked
+    /// when their flag was read.
+    private var inherited: [String: Slot] = [:]
     private(set) var macs: [String: [UInt8]] = [:]
     private(set) var slots = [Slot](repeating: Slot(), count: Manifest.maxEntries)
     private var attached: [PollDescriptor] = []
     /// The interface check; replaceable for tests.
     var interfaceExists: (String) -> Bool = NetInterface.exists
+    /// The check of an inherited fd (Tap.inherit); replaceable for tests,
+    /// which stand socketpairs in for taps.
+    var inheritTap: (Int32, (String) -> MonitorError) throws(MonitorError) -> (name: String, mtu: UInt64) = Tap.inherit
 
     /// NETIO (NetBatch.swift) is always on offer.
     var hostFeatures: UInt32 { UInt32(UKVM_HOST_FEATURE_NETIO) }
@@ -49,15 +72,23 @@ final class NetModule: MonitorModule {
 
     var pollDescriptors: [PollDescriptor] { attached }
 
-    func handleFlag(_ arg: String) throws(MonitorError) -> Bool {
-        if let (name, target) = try DeviceFlag.parse(arg, prefix: "--net:", form: "--net:NAME=IFACE|@FD") {
+    func handleFlag(_ arg: Argument) throws(MonitorError) -> Bool {
+        if let (name, value) = try DeviceFlag.parse(arg, prefix: "--net:", form: "--net:NAME=IFACE|@FD") {
             guard !targets.contains(where: { $0.name == name }) else {
                 throw .duplicateDevice(name: name, flag: "--net")
             }
+            let target = try DeviceFlag.text(value, flag: "--net:\(name)", expected: "interface name or @FD")
             if target.hasPrefix("@") {
-                guard let fd = DeviceFlag.decimal(String(target.dropFirst())), fd <= UInt64(Int32.max) else {
+                guard let n = DeviceFlag.decimal(String(target.dropFirst())), n <= UInt64(Int32.max) else {
                     throw .badValue(flag: "--net:\(name)", value: target, expected: "@FD (file descriptor)")
                 }
+                let fd = Int32(n)
+                let fail = { (reason: String) in MonitorError.netDevice(name: name, iface: target, reason: reason) }
+                guard !inherited.values.contains(where: { $0.fd == fd }) else {
+                    throw fail("file descriptor \(fd) is attached twice")
+                }
+                let tap = try inheritTap(fd, fail)
+                inherited[name] = Slot(fd: fd, mtu: tap.mtu, shared: true)
             } else {
                 guard NetInterface.isValidName(target) else {
                     throw .badValue(flag: "--net:\(name)", value: target, expected: "interface name")
@@ -66,7 +97,8 @@ final class NetModule: MonitorModule {
             targets.append((name, target))
             return true
         }
-        if let (name, text) = try DeviceFlag.parse(arg, prefix: "--net-mac:", form: "--net-mac:NAME=MAC") {
+        if let (name, value) = try DeviceFlag.parse(arg, prefix: "--net-mac:", form: "--net-mac:NAME=MAC") {
+            let text = value.description
             guard let mac = MAC.parse(text) else {
                 throw .badValue(flag: "--net-mac:\(name)", value: text,
                                 expected: "unicast MAC address (six hex pairs, e.g. 02:00:00:00:00:01)")
@@ -86,18 +118,23 @@ final class NetModule: MonitorModule {
         func fail(_ reason: String) -> MonitorError {
             .netDevice(name: name, iface: target, reason: reason)
         }
-        let (fd, mtu) = target.hasPrefix("@")
-            ? try Tap.adopt(Int32(DeviceFlag.decimal(String(target.dropFirst())) ?? 0), fail: fail)
-            : try Tap.open(target, exists: interfaceExists, fail: fail)
+        let slot: Slot
+        if let s = inherited[name] {
+            slot = s
+        } else {
+            let (fd, mtu) = try Tap.open(target, exists: interfaceExists, fail: fail)
+            slot = Slot(fd: fd, mtu: mtu)
+        }
         guard let mac = macs[name] ?? MAC.random() else {
-            close(fd)
+            if !slot.shared { close(slot.fd) }
             throw fail("cannot read /dev/urandom for a MAC")
         }
-        slots[handle] = Slot(fd: fd, mtu: mtu)
+        slots[handle] = slot
+        let fd = slot.fd
         attached.append(PollDescriptor(fd: fd, handle: handle))
         entry.attached = true
         entry.mac = mac
-        entry.mtu = UInt16(mtu)
+        entry.mtu = UInt16(slot.mtu)
         entry.hostpriv = UInt64(fd)
     }
 
@@ -126,9 +163,9 @@ final class NetModule: MonitorModule {
 
     /// Writes one frame to a tap; returns a ukvm_result: AGAIN when the tap
     /// is full, EUNSPEC on any other failure or a short write.
-    static func write(fd: Int32, frame: UnsafeRawPointer, length: UInt64) -> Int32 {
+    static func write(_ slot: Slot, frame: UnsafeRawPointer, length: UInt64) -> Int32 {
         while true {
-            let n = Glibc.write(fd, frame, Int(length))
+            let n = slot.write(frame, Int(length))
             if n == Int(length) { return Int32(UKVM_OK.rawValue) }
             if n < 0 && errno == EINTR { continue }
             if n < 0 && errno == EAGAIN { return Int32(UKVM_AGAIN.rawValue) }
@@ -143,7 +180,7 @@ final class NetModule: MonitorModule {
               let frame = try? memory.pointer(gpa: data, count: length, .guestReadable) else {
             return Int32(UKVM_EINVAL.rawValue)
         }
-        return NetModule.write(fd: s.fd, frame: frame, length: length)
+        return NetModule.write(s, frame: frame, length: length)
     }
 
     /// NET_READ: one frame from the tap, or AGAIN; returns (result, frame size).
@@ -154,7 +191,7 @@ final class NetModule: MonitorModule {
             return (Int32(UKVM_EINVAL.rawValue), length)
         }
         while true {
-            let n = read(s.fd, buffer, Int(truncatingIfNeeded: length))
+            let n = s.read(buffer, Int(truncatingIfNeeded: length))
             if n > 0 { return (Int32(UKVM_OK.rawValue), UInt64(n)) }
             if n < 0 && errno == EINTR { continue }
             if n == 0 || errno == EAGAIN { return (Int32(UKVM_AGAIN.rawValue), length) }

@@ -1,5 +1,5 @@
 // Tap.swift: tap devices on the host: finding an interface, attaching to a
-// tap interface through /dev/net/tun, and adopting an inherited tap fd.
+// tap interface through /dev/net/tun, and checking an inherited tap fd.
 
 import CKVM
 import Glibc
@@ -49,8 +49,6 @@ enum NetInterface {
 
 /// A tap the net module reads and writes frames through.
 enum Tap {
-    /// What a device uses when its fd does not tell its interface's MTU.
-    static let defaultMTU: UInt64 = 1500
     /// The smallest MTU an IPv4 interface may have.
     static let minMTU: UInt64 = 68
 
@@ -91,21 +89,37 @@ enum Tap {
         }
     }
 
-    /// Adopts the inherited tap fd `fd` (from "@FD"): makes it non-blocking
-    /// and returns it with its interface's MTU.
-    static func adopt(_ fd: Int32, fail: (String) -> MonitorError) throws(MonitorError) -> (fd: Int32, mtu: UInt64) {
+    /// Checks the inherited fd `fd` (from "@FD"): it must be a tap attached
+    /// to an interface in this network namespace, frames without packet
+    /// information or virtio headers, readable without blocking per call.
+    /// Its file description is shared with whoever passed it, so it is
+    /// left as it is (blocking or not): reads and writes use RWF_NOWAIT.
+    /// Returns the interface's name and MTU. Runs before the monitor opens
+    /// anything, so that `fd` cannot be one of the monitor's own files.
+    static func inherit(_ fd: Int32, fail: (String) -> MonitorError) throws(MonitorError) -> (name: String, mtu: UInt64) {
         guard fcntl(fd, F_GETFD) >= 0 else { throw fail("not an open file descriptor") }
-        let flags = fcntl(fd, F_GETFL)
-        guard flags >= 0, fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0 else {
-            throw fail("cannot make it non-blocking: \(errnoText(errno))")
-        }
         var ifr = ifreq()
-        var mtu = defaultMTU
-        if ckvm_ioctl(fd, ckvm_TUNGETIFF, &ifr) == 0,
-           let m = NetInterface.query(NetInterface.name(of: ifr), ckvm_SIOCGIFMTU) {
-            mtu = UInt64(clamping: m.ifr_ifru.ifru_mtu)
+        guard ckvm_ioctl(fd, ckvm_TUNGETIFF, &ifr) == 0 else {
+            let e = errno
+            throw fail(e == EBADFD ? "a tun/tap file not attached to an interface"
+                                   : "not a tap device (TUNGETIFF: \(errnoText(e)))")
         }
-        return (fd, try checkedMTU(mtu, fail))
+        let flags = Int32(ifr.ifr_ifru.ifru_flags) & 0xffff
+        guard flags & Int32(IFF_TUN | IFF_TAP) == Int32(IFF_TAP) else { throw fail("a tun device, not a tap") }
+        guard flags & Int32(IFF_NO_PI) != 0 else { throw fail("the tap adds packet information (IFF_NO_PI is off)") }
+        guard flags & Int32(IFF_VNET_HDR) == 0 else { throw fail("the tap adds virtio-net headers (IFF_VNET_HDR)") }
+        let name = NetInterface.name(of: ifr)
+        guard let m = NetInterface.query(name, ckvm_SIOCGIFMTU) else {
+            throw fail("cannot read the MTU of its interface \(name) (\(errnoText(errno))); "
+                + "is the interface in another network namespace?")
+        }
+        // A read of nothing tells whether the kernel takes RWF_NOWAIT here.
+        var none: UInt8 = 0
+        if ckvm_read_nowait(fd, &none, 0) < 0 && errno == EOPNOTSUPP {
+            throw fail("this kernel cannot read the tap without blocking unless the shared file "
+                + "description is made non-blocking (no RWF_NOWAIT); attach the tap by name")
+        }
+        return (name, try checkedMTU(UInt64(clamping: m.ifr_ifru.ifru_mtu), fail))
     }
 
     /// An MTU whose largest frame (ukvm_net_tx_max) still fits a u16.

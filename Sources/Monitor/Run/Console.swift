@@ -1,22 +1,41 @@
-// Console.swift: the monitor's own output, written with write(2).
+// Console.swift: the monitor's own output and the guest's (PUTS), written
+// with write(2).
 //
 // Not print(): stdio buffers, while the guest's console output (PUTS) goes
 // straight to fd 1, so buffered monitor lines could appear out of order.
+//
+// A console may be a pipe nobody reads. A write then waits in ppoll, which
+// admits the stop signals (Signals.swift), and each write(2) is at most
+// PIPE_BUF bytes, which a pipe that polls writable takes without blocking:
+// so a stop signal always ends a stuck console write.
 
+import CKVM
 import Glibc
 
 enum Console {
-    /// Writes all of `bytes` to `fd`, retrying on partial writes and on EINTR
-    /// (unless a stop signal is pending: a full pipe must not keep the
-    /// monitor from stopping). Returns 0 on success, else the errno.
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
+    /// The most one write(2) writes: a pipe that polls writable has room for it.
+    static let chunk = Int(PIPE_BUF)
+
+    /// Writes all of `bytes` to `fd`. Gives up with EINTR when a stop
+    /// signal arrives during the write, or, with `whilePending` false (the
+    /// guest's output), as soon as one is pending: the run loop acts on it.
+    /// The monitor's own lines pass true: the last one is written after a
+    /// stop signal was recorded. Returns 0 on success, EINTR, or the errno
+    /// of the failed write.
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, whilePending: Bool = false) -> Int32 {
         guard var next = bytes.baseAddress else { return 0 }
         var left = bytes.count
         while left > 0 {
-            let n = Glibc.write(fd, next, left)
+            if !whilePending && Signals.caught != 0 { return EINTR }
+            var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            if ckvm_ppoll_mask(&p, 1, nil, Signals.waitMask) < 0 {
+                // Only the stop signals have handlers, so only they interrupt.
+                return errno
+            }
+            let n = Glibc.write(fd, next, min(left, chunk))
             if n < 0 {
                 let e = errno
-                if e == EINTR && Signals.caught == 0 { continue }
+                if e == EINTR || e == EAGAIN { continue }
                 return e
             }
             if n == 0 { return EIO }
@@ -43,12 +62,12 @@ enum Console {
     /// Text as it is, on stdout (fd 1) or stderr (fd 2).
     static func write(_ fd: Int32, _ text: String) {
         var text = text
-        text.withUTF8 { _ = writeAll(fd, UnsafeRawBufferPointer($0)) }
+        text.withUTF8 { _ = writeAll(fd, UnsafeRawBufferPointer($0), whilePending: true) }
     }
 
     private static func emit(_ fd: Int32, _ line: String) {
         var text = line
         text.append("\n")
-        text.withUTF8 { _ = writeAll(fd, UnsafeRawBufferPointer($0)) }
+        text.withUTF8 { _ = writeAll(fd, UnsafeRawBufferPointer($0), whilePending: true) }
     }
 }

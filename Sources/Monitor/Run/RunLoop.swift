@@ -49,6 +49,8 @@ struct RunLoop {
                     }
                 }
             case .interrupted:
+                // A stop signal interrupted KVM_RUN and is still pending.
+                Signals.takePending()
                 continue
             case .mmio(let address, let isWrite):
                 return .guestFault("MMIO \(isWrite ? "write" : "read") at unmapped address \(hex(address))")

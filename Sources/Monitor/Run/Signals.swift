@@ -1,22 +1,32 @@
 // Signals.swift: SIGTERM, SIGINT and SIGHUP stop the guest cleanly.
 //
-// The handler only records the signal and sets kvm_run.immediate_exit, so
-// that KVM_RUN returns EINTR at once, even if the signal arrived just before
-// the call. The run loop then sees the signal, the devices are synced, and
-// the monitor exits with 128 + N. Both variables are set before any handler
-// is installed, so the handler only ever stores through plain pointers.
+// The stop signals are blocked, except at the points where the monitor
+// waits, each of which admits them atomically with the wait itself:
+//   - KVM_RUN, through the vCPU's signal mask (KVM_SET_SIGNAL_MASK): a stop
+//     signal makes it return EINTR, and stays pending (the mask is restored
+//     before KVM_RUN returns); the run loop then takes it (`takePending`);
+//   - ppoll in the device wait (POLL, NETIO) and before console writes,
+//     through ppoll's signal mask: the handler runs, ppoll returns EINTR.
+// A signal that arrives anywhere else stays pending until the next of
+// these, so none can be lost between a check of the flag and a wait (as
+// one could between a short poll and a long sleep). The handler only
+// records the signal; the run loop sees it, the devices are synced, and the
+// monitor exits with 128 + N.
 
+import CKVM
 import Glibc
 
 enum Signals {
-    /// The signal that asked us to stop, or 0.
+    /// The signal that asked us to stop, or 0. Allocated before any handler
+    /// is installed, so that the handler only stores through a pointer.
     nonisolated(unsafe) private static var caughtSignal: UnsafeMutablePointer<Int32> = {
         let p = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
         p.initialize(to: 0)
         return p
     }()
-    /// kvm_run.immediate_exit of the vCPU, once there is one.
-    nonisolated(unsafe) private static var immediateExit: UnsafeMutablePointer<UInt8>?
+    /// The signal mask of the waits: the mask the monitor was started with,
+    /// less the stop signals. Nil until `install`.
+    nonisolated(unsafe) private(set) static var waitMask: UnsafeMutablePointer<sigset_t>?
 
     static let stopSignals: [Int32] = [SIGTERM, SIGINT, SIGHUP]
 
@@ -39,27 +49,41 @@ enum Signals {
     /// What a shell reports for a process killed by signal N.
     private static let signalExitBase: Int32 = 128
 
-    /// Installs the handlers; `immediateExit` points into the vCPU's kvm_run.
-    static func install(immediateExit: UnsafeMutablePointer<UInt8>) {
+    /// A set of the stop signals.
+    static var stopSet: sigset_t {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for s in stopSignals { sigaddset(&set, s) }
+        return set
+    }
+
+    /// Installs the handlers and blocks the stop signals in the calling
+    /// thread (the only one), outside the waits that admit them.
+    static func install() {
         _ = caughtSignal
-        Signals.immediateExit = immediateExit
-        // Writes to a closed console pipe must fail with EPIPE, not kill us.
-        signal(SIGPIPE, SIG_IGN)
         var action = sigaction()
-        action.__sigaction_handler.sa_handler = { signo in
-            Signals.caughtSignal.pointee = signo
-            Signals.immediateExit?.pointee = 1
-        }
-        sigemptyset(&action.sa_mask)
-        for s in stopSignals { sigaddset(&action.sa_mask, s) }
-        action.sa_flags = 0   // no SA_RESTART: blocking calls return EINTR
+        action.__sigaction_handler.sa_handler = { signo in Signals.caughtSignal.pointee = signo }
+        action.sa_mask = stopSet
+        action.sa_flags = 0   // no SA_RESTART: an interrupted wait returns EINTR
         for s in stopSignals { sigaction(s, &action, nil) }
-        // A parent may have started us with these signals blocked (seen:
-        // Foundation's Process, from a thread that blocks them); a monitor
-        // that cannot be stopped cleanly would be a bad neighbour.
-        var unblock = sigset_t()
-        sigemptyset(&unblock)
-        for s in stopSignals { sigaddset(&unblock, s) }
-        sigprocmask(SIG_UNBLOCK, &unblock, nil)
+        // The waits run with the mask we were started with, less the stop
+        // signals: a parent may have started us with them blocked (seen:
+        // Foundation's Process, from a thread that blocks them), and a
+        // monitor that cannot be stopped cleanly would be a bad neighbour.
+        var block = stopSet
+        let mask = UnsafeMutablePointer<sigset_t>.allocate(capacity: 1)
+        mask.initialize(to: sigset_t())
+        sigprocmask(SIG_BLOCK, &block, mask)
+        for s in stopSignals { sigdelset(mask, s) }
+        waitMask = mask
+    }
+
+    /// After KVM_RUN returned EINTR: takes a stop signal that is pending (it
+    /// interrupted KVM_RUN and stayed blocked) and records it.
+    static func takePending() {
+        var set = stopSet
+        var none = timespec(tv_sec: 0, tv_nsec: 0)
+        let signo = sigtimedwait(&set, nil, &none)
+        if signo > 0 { caughtSignal.pointee = signo }
     }
 }

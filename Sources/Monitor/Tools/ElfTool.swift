@@ -89,7 +89,7 @@ public enum ElfTool {
     private static func notes(_ path: String, _ kind: Notes.Kind) throws(ElfToolError) -> Notes.Found {
         let bytes: [UInt8]
         do {
-            bytes = try ELF.readFile(path)
+            bytes = try ELF.readFile(Argument(path))
         } catch {
             throw .unreadable(error.description)
         }

@@ -1,0 +1,27 @@
+// HostProcess.swift: what the monitor makes sure of in its own process
+// before it opens anything.
+//
+// Descriptors 0 to 2 must be open: started with stdout or stderr closed,
+// the first file the monitor opened (a disk) would get that number, and the
+// guest's console output or the monitor's messages would be written over
+// the disk. Each closed one gets /dev/null. And a console pipe whose reader
+// went must make writes fail with EPIPE, not kill the monitor.
+
+import Glibc
+
+enum HostProcess {
+    /// Opens /dev/null on each of descriptors 0 to 2 that is closed, and
+    /// ignores SIGPIPE. Returns false if a descriptor could not be filled.
+    static func prepare() -> Bool {
+        signal(SIGPIPE, SIG_IGN)
+        for fd: Int32 in 0...2 where fcntl(fd, F_GETFD) < 0 && errno == EBADF {
+            // open() returns the lowest free descriptor: this one.
+            let null = open("/dev/null", O_RDWR)
+            guard null == fd else {
+                if null >= 0 { close(null) }
+                return false
+            }
+        }
+        return true
+    }
+}

@@ -114,7 +114,7 @@ import Testing
         #expect(try parse(["--bogus", "--version"]).0.action == .version)
         #expect(try parse(["--mem=zz", "--help", "k"]).0.action == .help)
         #expect(error(["k", "--version"]) == nil)   // after KERNEL: the guest's
-        #expect(try parse(["k", "--version"]).0.commandLine == "--version")
+        #expect(try parse(["k", "--version"]).0.commandLine == Array("--version".utf8))
     }
 
     @Test func badMACs() {

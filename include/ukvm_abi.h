@@ -97,6 +97,36 @@
 #define UKVM_NET_HLEN          14
 #define UKVM_NET_VLAN_TAG_LEN  4
 
+/*
+ * The network ring (hvt ABI v2 since upstream Solo5 v0.11): offered with
+ * UKVM_HOST_FEATURE_RING_IO and the boot info's net_ring, a guest moves
+ * frames through struct ukvm_ring below instead of the NET_* hypercalls.
+ *
+ * The monitor adds UKVM_RING_RESERVE bytes above the guest's memory (from
+ * the top of it when that would pass 4 GiB) for the ring, which it zeroes;
+ * mem_size in the boot info stays the guest's own. One ring serves every
+ * network device (entries name their handle).
+ *
+ *   guest: fills entries[ent_tail % SLOTS], then ent_tail++ (release);
+ *          after a full fence, if needs_kick, writes 4 bytes to port
+ *          UKVM_RING_KICK_PIO (an ioeventfd: no exit to the monitor).
+ *   host:  takes entries from ent_head to ent_tail; NET_WRITE sends the
+ *          frame (no commit); NET_READ reads one frame into the entry's
+ *          buffer and writes commits[com_tail % SLOTS] (the entry's id,
+ *          ret, len), then com_tail++ (release); ent_head follows. Before
+ *          it sleeps it sets needs_kick, fences and looks once more.
+ *   guest: waits for com_head != com_tail after a read, takes the commit,
+ *          com_head++.
+ *
+ * Indices are free-running u32 (slot = index % UKVM_RING_SLOTS); the
+ * guest's two and the host's three live on cache lines of their own.
+ */
+#define UKVM_RING_SLOTS        1024
+#define UKVM_RING_NET_WRITE    1
+#define UKVM_RING_NET_READ     2
+#define UKVM_RING_KICK_PIO     0x600
+#define UKVM_RING_RESERVE      0x200000  /* the ring, rounded up to 2 MiB */
+
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 #include <stddef.h>
@@ -203,6 +233,36 @@ struct ukvm_hc_halt {
     uint32_t _pad;
 };
 
+/* A ring submission, written by the guest. */
+struct ukvm_ring_entry {
+    uint32_t operation;         /* UKVM_RING_NET_WRITE or _READ */
+    uint32_t handle;            /* the network device */
+    ukvm_gpa_t data;            /* the frame (write) or a buffer (read) */
+    uint32_t len;               /* frame size (write), buffer size (read) */
+    uint32_t id;                /* the guest's own, copied into the commit */
+    uint64_t _reserved;
+};
+
+/* A ring completion of a NET_READ, written by the host. */
+struct ukvm_ring_commit {
+    uint32_t id;                /* the entry's */
+    int32_t ret;                /* enum ukvm_result: OK, AGAIN, EINVAL */
+    uint32_t len;               /* bytes read */
+    uint32_t _reserved;
+};
+
+struct ukvm_ring {
+    uint32_t ent_tail;          /* guest: entries produced */
+    uint32_t com_head;          /* guest: commits consumed */
+    uint8_t _pad0[56];
+    uint32_t ent_head;          /* host: entries consumed */
+    uint32_t com_tail;          /* host: commits produced */
+    uint32_t needs_kick;        /* host: about to sleep, kick me */
+    uint8_t _pad1[52];
+    struct ukvm_ring_entry entries[UKVM_RING_SLOTS];
+    struct ukvm_ring_commit commits[UKVM_RING_SLOTS];
+};
+
 /* Boot info at UKVM_BOOT_INFO_BASE; RDI points here at entry. */
 struct ukvm_boot_info {
     uint64_t mem_size;          /* bytes of guest memory */
@@ -255,6 +315,25 @@ UKVM_CHECK_LAYOUT(ukvm_hc_net_read, ret, 24);
 UKVM_CHECK_SIZE(ukvm_hc_halt, 16);
 UKVM_CHECK_LAYOUT(ukvm_hc_halt, cookie, 0);
 UKVM_CHECK_LAYOUT(ukvm_hc_halt, exit_status, 8);
+UKVM_CHECK_SIZE(ukvm_ring_entry, 32);
+UKVM_CHECK_LAYOUT(ukvm_ring_entry, operation, 0);
+UKVM_CHECK_LAYOUT(ukvm_ring_entry, handle, 4);
+UKVM_CHECK_LAYOUT(ukvm_ring_entry, data, 8);
+UKVM_CHECK_LAYOUT(ukvm_ring_entry, len, 16);
+UKVM_CHECK_LAYOUT(ukvm_ring_entry, id, 20);
+UKVM_CHECK_SIZE(ukvm_ring_commit, 16);
+UKVM_CHECK_LAYOUT(ukvm_ring_commit, id, 0);
+UKVM_CHECK_LAYOUT(ukvm_ring_commit, ret, 4);
+UKVM_CHECK_LAYOUT(ukvm_ring_commit, len, 8);
+UKVM_CHECK_SIZE(ukvm_ring, 49280);
+UKVM_CHECK_LAYOUT(ukvm_ring, ent_tail, 0);
+UKVM_CHECK_LAYOUT(ukvm_ring, com_head, 4);
+UKVM_CHECK_LAYOUT(ukvm_ring, ent_head, 64);
+UKVM_CHECK_LAYOUT(ukvm_ring, com_tail, 68);
+UKVM_CHECK_LAYOUT(ukvm_ring, needs_kick, 72);
+UKVM_CHECK_LAYOUT(ukvm_ring, entries, 128);
+UKVM_CHECK_LAYOUT(ukvm_ring, commits, 32896);
+_Static_assert(sizeof(struct ukvm_ring) <= UKVM_RING_RESERVE, "UKVM_RING_RESERVE");
 UKVM_CHECK_SIZE(ukvm_boot_info, 56);
 UKVM_CHECK_LAYOUT(ukvm_boot_info, mem_size, 0);
 UKVM_CHECK_LAYOUT(ukvm_boot_info, kernel_end, 8);

@@ -13,6 +13,9 @@ const unsigned long ckvm_KVM_GET_SUPPORTED_CPUID = KVM_GET_SUPPORTED_CPUID;
 
 const unsigned long ckvm_KVM_SET_USER_MEMORY_REGION = KVM_SET_USER_MEMORY_REGION;
 const unsigned long ckvm_KVM_CREATE_VCPU = KVM_CREATE_VCPU;
+const unsigned long ckvm_KVM_CHECK_EXTENSION = KVM_CHECK_EXTENSION;
+const unsigned long ckvm_KVM_IOEVENTFD = KVM_IOEVENTFD;
+const unsigned int ckvm_KVM_IOEVENTFD_FLAG_PIO = KVM_IOEVENTFD_FLAG_PIO;
 
 const unsigned long ckvm_KVM_RUN = KVM_RUN;
 const unsigned long ckvm_KVM_GET_REGS = KVM_GET_REGS;

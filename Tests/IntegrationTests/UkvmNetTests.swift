@@ -23,17 +23,35 @@ struct UkvmNetTests {
         #expect(flood.output.contains("10000 received, 0% packet loss"), "\(flood)")
     }
 
-    /// The upstream-like image (no CPL3 note, no NETIO): the monitor's base
-    /// network path, POLL, NET_READ and NET_WRITE, end to end.
+    /// The upstream-like image (no CPL3 note, no NETIO) without the ring:
+    /// the monitor's base network path, POLL, NET_READ and NET_WRITE.
     @Test func pingBaseABI() throws {
+        try flood(["--x-no-net-ring"], image: "net-cpl0", count: 300, expect: nil)
+    }
+
+    /// Upstream's network ring, served by the monitor's thread: our kernel
+    /// uses it when NETIO is not offered, at CPL 3 and at CPL 0.
+    @Test(arguments: [(["--x-no-netio", "--x-net-ring"], "net", 2000), (["--x-net-ring"], "net-cpl0", 300)])
+    func pingOverTheRing(flags: [String], image: String, count: Int) throws {
+        try flood(flags, image: image, count: count, expect: "net: ring at 0x")
+    }
+
+    /// Runs `image` serving ping with `flags`, floods it with `count`
+    /// echoes (0% loss expected), and checks its debug log names `expect`.
+    func flood(_ flags: [String], image: String, count: Int, expect: String?) throws {
         let ns = try NetNamespace()
         try ns.addTap("tap0", address: "10.69.0.1/24")
-        let guest = try Background(ns.exec([monitorPath, "--net:service0=tap0", ukvmImage("net-cpl0"),
-                                            "10.69.0.2"]))
+        let guest = try Background(ns.exec([monitorPath] + flags + ["--net:service0=tap0", ukvmImage(image),
+                                                                     "10.69.0.2", "--solo5:debug"]))
         defer { guest.stop() }
         #expect(guest.waitFor("net: serving"), "\(guest.output)")
-        let flood = run(ns.exec(["ping", "-f", "-q", "-c", "300", "-w", "60", "10.69.0.2"]), timeout: 90)
-        #expect(flood.output.contains("300 received, 0% packet loss"), "\(flood)")
+        let flood = run(ns.exec(["ping", "-f", "-q", "-c", String(count), "-w", "60", "10.69.0.2"]), timeout: 90)
+        #expect(flood.output.contains("\(count) received, 0% packet loss"), "\(flood)")
+        if let expect {
+            #expect(guest.output.contains(expect), "\(guest.output)")
+        } else {
+            #expect(!guest.output.contains("net: ring at"), "\(guest.output)")
+        }
     }
 
     @Test func twoNICs() throws {

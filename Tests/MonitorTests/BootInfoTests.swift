@@ -33,8 +33,11 @@ import Testing
 
     @Test func contents() throws {
         let m = try testMemory()
-        let l = try BootInfo.write(to: m, kernelEnd: 0x123456, cpuCycleFrequency: 2_000_000_000,
-                                   manifest: manifest(), commandLine: Array("hello --solo5:quiet".utf8))
+        var given = ukvm_boot_info()
+        given.mem_size = 8 << 20
+        given.kernel_end = 0x123456
+        given.cpu_cycle_freq = 2_000_000_000
+        let l = try BootInfo.write(given, to: m, manifest: manifest(), commandLine: Array("hello --solo5:quiet".utf8))
         let info = try m.load(ukvm_boot_info.self, gpa: 0x10000)
         #expect(info.mem_size == 8 << 20)
         #expect(info.kernel_end == 0x123456)
@@ -69,9 +72,41 @@ import Testing
     @Test func longestCommandLine() throws {
         let m = try testMemory()
         let text = [UInt8](repeating: 0x61, count: 8191)
-        let l = try BootInfo.write(to: m, kernelEnd: 0x200000, cpuCycleFrequency: 1,
-                                   manifest: Manifest.empty, commandLine: text)
+        let l = try BootInfo.write(ukvm_boot_info(), to: m, manifest: Manifest.empty, commandLine: text)
         #expect(try m.load(UInt8.self, gpa: l.commandLine + 8190) == 0x61)
         #expect(try m.load(UInt8.self, gpa: l.commandLine + 8191) == 0)
+    }
+}
+
+/// Where the guest's memory ends and the network ring lies, as upstream's
+/// tender lays them out.
+@Suite struct MemoryPlanTests {
+    let mib: UInt64 = 1 << 20
+
+    @Test func ringAboveTheGuest() {
+        let p = MemoryPlan(requested: 512 * mib, reservations: [0, 0, 2 * mib])
+        #expect(p.guest == 512 * mib && p.total == 514 * mib)
+        #expect(p.reserved == [nil, nil, 512 * mib])
+        let small = MemoryPlan(requested: 2 * mib, reservations: [2 * mib])
+        #expect(small.guest == 2 * mib && small.total == 4 * mib && small.reserved == [2 * mib])
+    }
+
+    /// At 4 GiB the ring comes off the top: the guest sees 4094 MiB.
+    @Test func ringFromTheTop() {
+        let p = MemoryPlan(requested: 4096 * mib, reservations: [2 * mib])
+        #expect(p.guest == 4094 * mib && p.total == 4096 * mib && p.reserved == [4094 * mib])
+        let q = MemoryPlan(requested: 4095 * mib & ~(2 * mib - 1), reservations: [2 * mib])
+        #expect(q.guest == 4094 * mib && q.total == 4096 * mib && q.reserved == [4094 * mib])
+    }
+
+    @Test func noReservations() {
+        let p = MemoryPlan(requested: 64 * mib, reservations: [0, 0, 0])
+        #expect(p.guest == 64 * mib && p.total == 64 * mib && p.reserved == [nil, nil, nil])
+    }
+
+    /// Never less than 2 MiB for the guest: the reservation is refused.
+    @Test func refusedRatherThanStarveTheGuest() {
+        let p = MemoryPlan(requested: 2 * mib, reservations: [2 * mib], limit: 2 * mib)
+        #expect(p.guest == 2 * mib && p.total == 2 * mib && p.reserved == [nil])
     }
 }

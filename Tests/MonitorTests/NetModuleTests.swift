@@ -91,7 +91,9 @@ import Testing
         let s = try setup()
         #expect(s.manifest.entries[1].attached && s.manifest.entries[1].mtu == 1500)
         #expect(s.manifest.entries[1].mac[0] & 3 == 2)
-        #expect(s.harness.launch.net.hostFeatures == UInt32(UKVM_HOST_FEATURE_NETIO))
+        var info = ukvm_boot_info()
+        s.harness.launch.net.describe(&info)
+        #expect(info.host_features == UInt32(UKVM_HOST_FEATURE_NETIO) && info.net_ring == 0)
     }
 
     @Test func writeAndRead() throws {

@@ -1,8 +1,10 @@
 /*
  * net.c: network devices for ukvm.
  *
- * Two paths. The base hvt ABI costs one exit per frame read, per frame
- * written and per yield. When the monitor offers NETIO (ukvm_ext.h), frames
+ * Three paths. The base hvt ABI costs one exit per frame read, per frame
+ * written and per yield. Upstream's network ring (ring.c), when the monitor
+ * offers it, moves frames without exits but for yields. When the monitor
+ * offers NETIO (ukvm_ext.h), frames
  * are batched instead: writes are queued here and received frames wait in
  * buffers here, and one NETIO exit per yield (or per read that finds nothing
  * queued) moves both ways. A request/response loop then costs one exit.
@@ -59,6 +61,8 @@ void net_init(const struct ukvm_boot_info *bi)
         (bi->host_features & UKVM_HOST_FEATURE_NETIO) && devices && fits;
     if (netio)
         log(LOG_DEBUG, "net: batched I/O (NETIO)\n");
+    else if (devices)
+        ring_init(bi);
 }
 
 bool net_batched(void)
@@ -155,6 +159,8 @@ solo5_result_t solo5_net_write(solo5_handle_t handle, const uint8_t *buf,
 {
     if (!net_check_write(handle, buf, size))
         return SOLO5_R_EINVAL;
+    if (!netio && ring_active())
+        return ring_write(handle, buf, size);
     if (!netio) {
         struct ukvm_hc_net_write arg = {
             .handle = handle, .data = (uintptr_t)buf, .len = size,
@@ -177,6 +183,8 @@ solo5_result_t solo5_net_read(solo5_handle_t handle, uint8_t *buf,
 {
     if (!net_check_read(handle, buf, size, read_size))
         return SOLO5_R_EINVAL;
+    if (!netio && ring_active())
+        return ring_read(handle, buf, size, read_size);
     if (!netio) {
         struct ukvm_hc_net_read arg = {
             .handle = handle, .data = (uintptr_t)buf, .len = size,

@@ -25,18 +25,20 @@ void _start(const struct ukvm_boot_info *bi)
     else
         cpu_init();
 
+    /* --solo5: options first, so that the log level applies to the boot
+     * messages below too; kernel_main()'s pass then finds none left. */
+    const char *src = (const char *)(uintptr_t)bi->cmdline;
+    if (src)
+        strncpy(cmdline, src, sizeof cmdline - 1);
+    struct kernel_boot boot = {
+        .cmdline = cmdline_parse(cmdline),
+        .mem_size = bi->mem_size,
+        .kernel_end = bi->kernel_end,
+    };
+
     time_init(bi);
     mft_init((const struct mft *)(uintptr_t)bi->mft);
     net_init(bi); /* after the manifest: NETIO only with a network device */
 
-    const char *src = (const char *)(uintptr_t)bi->cmdline;
-    if (src)
-        strncpy(cmdline, src, sizeof cmdline - 1);
-
-    struct kernel_boot boot = {
-        .cmdline = cmdline,
-        .mem_size = bi->mem_size,
-        .kernel_end = bi->kernel_end,
-    };
     kernel_main(&boot);
 }

@@ -35,4 +35,12 @@ void net_yield(solo5_time_t deadline, solo5_handle_set_t *ready_set);
 /* Hands queued frames to the monitor. */
 void net_flush(void);
 
+/* ring.c: upstream's network ring, when NETIO is not offered */
+void ring_init(const struct ukvm_boot_info *bi);
+bool ring_active(void);
+solo5_result_t ring_write(solo5_handle_t handle, const uint8_t *buf,
+        size_t size);
+solo5_result_t ring_read(solo5_handle_t handle, uint8_t *buf, size_t size,
+        size_t *read_size);
+
 #endif /* UKVM_H */

@@ -24,6 +24,7 @@
 #include <linux/if_tun.h>
 #include <linux/fs.h>
 #include <elf.h>          /* the ELF layout, for the image parser */
+#include <sys/eventfd.h>  /* the network ring's kick */
 
 #include "ukvm_abi.h"
 #include "ukvm_ext.h"
@@ -37,6 +38,9 @@ extern const unsigned long ckvm_KVM_GET_SUPPORTED_CPUID;
 /* KVM: VM ioctls. */
 extern const unsigned long ckvm_KVM_SET_USER_MEMORY_REGION;
 extern const unsigned long ckvm_KVM_CREATE_VCPU;
+extern const unsigned long ckvm_KVM_CHECK_EXTENSION;
+extern const unsigned long ckvm_KVM_IOEVENTFD;
+extern const unsigned int ckvm_KVM_IOEVENTFD_FLAG_PIO;
 /* KVM: vCPU ioctls. */
 extern const unsigned long ckvm_KVM_RUN;
 extern const unsigned long ckvm_KVM_GET_REGS;
@@ -118,6 +122,33 @@ static inline uint32_t ckvm_run_internal_suberror(const struct kvm_run *run)
 static inline uint64_t ckvm_run_fail_entry_reason(const struct kvm_run *run)
 {
     return run->fail_entry.hardware_entry_failure_reason;
+}
+
+/*
+ * The network ring's indices live in guest memory and are shared with the
+ * vCPU's thread: the monitor's ring thread reads and writes them with these
+ * (acquire loads, release stores, a full fence where "store mine, load
+ * theirs" needs one). Swift has no atomics on a raw pointer of its own.
+ */
+static inline uint32_t ckvm_load_acquire_u32(const void *p)
+{
+    return __atomic_load_n((const uint32_t *)p, __ATOMIC_ACQUIRE);
+}
+
+static inline void ckvm_store_release_u32(void *p, uint32_t value)
+{
+    __atomic_store_n((uint32_t *)p, value, __ATOMIC_RELEASE);
+}
+
+static inline void ckvm_fence(void)
+{
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+/* In a spin loop: lets the other hyperthread (or vCPU) run. */
+static inline void ckvm_cpu_relax(void)
+{
+    __builtin_ia32_pause();
 }
 
 /* struct kvm_cpuid2 ends in a flexible array: its size for n entries. */

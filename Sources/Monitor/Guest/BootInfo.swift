@@ -27,23 +27,18 @@ enum BootInfo {
                       end: cmdline + UInt64(commandLineSize))
     }
 
-    /// Writes boot info, manifest copy and command line into guest memory.
-    static func write(to memory: GuestMemory, kernelEnd: UInt64, cpuCycleFrequency: UInt64,
-                      hostFeatures: UInt32 = 0, manifest: Manifest,
+    /// Writes `info` (with the addresses of the manifest copy and the
+    /// command line filled in here), the manifest copy and the command line
+    /// into guest memory.
+    static func write(_ info: ukvm_boot_info, to memory: GuestMemory, manifest: Manifest,
                       commandLine: [UInt8]) throws(MonitorError) -> Layout {
         let l = layout(for: manifest)
         guard l.end <= kernelBase else {
             throw .setup("boot info does not fit below \(hex(kernelBase))")
         }
-        var info = ukvm_boot_info()
-        info.mem_size = memory.size
-        info.kernel_end = kernelEnd
-        info.cpu_cycle_freq = cpuCycleFrequency
+        var info = info
         info.cmdline = l.commandLine
         info.mft = l.manifest
-        info.host_features = hostFeatures
-        info.guest_features = 0
-        info.net_ring = 0
         try memory.store(info, gpa: l.bootInfo)
         try manifest.write(to: memory, at: l.manifest)
 

@@ -87,6 +87,24 @@ final class VM {
         }
     }
 
+    /// Whether the VM has `capability` (KVM_CAP_...).
+    /// The corresponding ioctl is `KVM_CHECK_EXTENSION`.
+    func has(_ capability: Int32) -> Bool {
+        ckvm_ioctl_value(fd, ckvm_KVM_CHECK_EXTENSION, UInt(capability)) > 0
+    }
+
+    /// Makes a `length`-byte write to I/O port `port` signal the eventfd
+    /// `eventFD` inside KVM, instead of exiting to the monitor.
+    /// The corresponding ioctl is `KVM_IOEVENTFD`.
+    func signalOnPortWrite(port: UInt16, length: UInt32, eventFD: Int32) throws(KVMError) {
+        var e = kvm_ioeventfd()
+        e.addr = UInt64(port)
+        e.len = length
+        e.fd = eventFD
+        e.flags = ckvm_KVM_IOEVENTFD_FLAG_PIO
+        guard ckvm_ioctl(fd, ckvm_KVM_IOEVENTFD, &e) == 0 else { throw KVMError("KVM_IOEVENTFD") }
+    }
+
     /// The corresponding ioctl is `KVM_CREATE_VCPU`, then mmap of kvm_run.
     func createVCPU(id: UInt) throws(KVMError) -> VCPU {
         let size = try kvm.vcpuMmapSize()

@@ -94,19 +94,29 @@ final class Launch {
         try DeviceBinding.attach(modules, to: &manifest)
         if let legacy = options.legacy { Console.out(try legacy.announcement(manifest)) }
 
-        // 4. Guest memory: image, page tables, GDT (and TSS).
-        let memory = try GuestMemory(size: options.memorySize)
+        // 4. Guest memory: the guest's, and what modules reserve above it;
+        // the image, page tables, GDT (and TSS).
+        let plan = MemoryPlan(requested: options.memorySize, reservations: modules.map { $0.reservedMemory(for: image) })
+        guard image.kernelEnd <= plan.guest else {
+            throw MonitorError.memorySize("\(options.kernel): the image ends at \(hex(image.kernelEnd)), beyond "
+                + "the \(plan.guest >> 20) MiB of guest memory left beside the network ring")
+        }
+        let memory = try GuestMemory(size: plan.total)
         try image.load(into: memory)
         try EntryState.buildMemory(memory, cpl3: image.cpl3)
 
-        // 5. KVM: one VM, one memory slot, one vCPU in the entry state.
-        let vcpu = try makeVCPU(memory: memory, image: image)
+        // 5. KVM: one VM, one memory slot, one vCPU in the entry state; then
+        // what modules share with the guest (the network ring).
+        let vcpu = try makeVCPU(memory: memory, guestSize: plan.guest, image: image)
+        for (m, at) in zip(modules, plan.reserved) { try m.prepare(vm: vcpu.vm, memory: memory, reserved: at) }
 
         // 6. Boot info, with the TSC frequency and the filled-in manifest.
-        _ = try BootInfo.write(to: memory, kernelEnd: image.kernelEnd,
-                               cpuCycleFrequency: try vcpu.tscFrequency(),
-                               hostFeatures: modules.reduce(0) { $0 | $1.hostFeatures },
-                               manifest: manifest, commandLine: options.commandLine)
+        var info = ukvm_boot_info()
+        info.mem_size = plan.guest
+        info.kernel_end = image.kernelEnd
+        info.cpu_cycle_freq = try vcpu.tscFrequency()
+        for m in modules { m.describe(&info) }
+        _ = try BootInfo.write(info, to: memory, manifest: manifest, commandLine: options.commandLine)
 
         // 7. Hypercalls, signals, run.
         let wait = try DeviceWait(modules.flatMap(\.pollDescriptors))
@@ -117,15 +127,16 @@ final class Launch {
         return outcome(of: RunLoop(vcpu: vcpu, hypercalls: table).run(), vcpu: vcpu)
     }
 
-    /// A vCPU of a new VM over `memory`, in the entry state for `image`.
-    private func makeVCPU(memory: GuestMemory, image: ELFImage) throws -> VCPU {
+    /// A vCPU of a new VM over `memory`, in the entry state for `image`
+    /// with `guestSize` bytes of the guest's own memory.
+    private func makeVCPU(memory: GuestMemory, guestSize: UInt64, image: ELFImage) throws -> VCPU {
         let vm = try KVM().createVM()
         try vm.setMemory(memory)
         let vcpu = try vm.createVCPU(id: 0)
         let fsgsbase = try vcpu.setSupportedCPUID()
         try vcpu.setSpecialRegisters(EntryState.specialRegisters(try vcpu.specialRegisters(),
                                                                  cpl3: image.cpl3, fsgsbase: fsgsbase))
-        try vcpu.setRegisters(EntryState.registers(entry: image.entry, memorySize: memory.size,
+        try vcpu.setRegisters(EntryState.registers(entry: image.entry, memorySize: guestSize,
                                                    cpl3: image.cpl3 != nil))
         return vcpu
     }

@@ -6,9 +6,14 @@
 //   requests            the devices those flags ask for, by manifest name
 //   attach              open the host side of one device, once the launcher
 //                       has found its manifest entry, and fill the entry in
+//   reservedMemory      guest-physical memory it needs above the guest's own
+//   prepare             once the VM and guest memory exist (the net ring)
+//   describe            its part of the boot info (host_features, net_ring)
 //   registerHypercalls  install its handlers (once per number)
 //   shutdown            on every exit path (e.g. fdatasync block devices)
 // The modules are listed in one explicit array, `Launch.modules`.
+
+import CKVM
 
 /// A device the command line asked a module to attach.
 struct DeviceRequest: Equatable {
@@ -33,8 +38,9 @@ struct PollDescriptor: Equatable {
 protocol MonitorModule: AnyObject {
     /// Lines for --help, describing the module's flags.
     var usage: [String] { get }
-    /// Bits the module sets in the boot info's host_features.
-    var hostFeatures: UInt32 { get }
+    /// Bytes of guest-physical memory the module needs above the guest's
+    /// own (a multiple of 2 MiB), for what it shares with the guest `image`.
+    func reservedMemory(for image: ELFImage) -> UInt64
     /// The devices the module's flags asked for.
     var requests: [DeviceRequest] { get }
     /// The per-device options the module's flags gave.
@@ -50,6 +56,11 @@ protocol MonitorModule: AnyObject {
     /// handle is `handle`, and fills in `entry` (attached, device info,
     /// hostpriv).
     func attach(_ entry: inout Manifest.Entry, handle: Int) throws(MonitorError)
+    /// Once the VM and guest memory exist: `reserved` is where the module's
+    /// reservedMemory starts, nil when there was no room for it.
+    func prepare(vm: VM, memory: GuestMemory, reserved: UInt64?) throws(MonitorError)
+    /// Fills in the module's part of the boot info (host_features, net_ring).
+    func describe(_ info: inout ukvm_boot_info)
     /// Installs the module's hypercall handlers; `wait` is how handlers wait
     /// for the attached devices.
     func registerHypercalls(_ table: inout HypercallTable, memory: GuestMemory,
@@ -62,12 +73,14 @@ protocol MonitorModule: AnyObject {
 
 extension MonitorModule {
     var usage: [String] { [] }
-    var hostFeatures: UInt32 { 0 }
+    func reservedMemory(for image: ELFImage) -> UInt64 { 0 }
     var requests: [DeviceRequest] { [] }
     var deviceOptions: [DeviceOption] { [] }
     var pollDescriptors: [PollDescriptor] { [] }
     func handleFlag(_ arg: Argument) throws(MonitorError) -> Bool { false }
     func attach(_ entry: inout Manifest.Entry, handle: Int) throws(MonitorError) {}
+    func prepare(vm: VM, memory: GuestMemory, reserved: UInt64?) throws(MonitorError) {}
+    func describe(_ info: inout ukvm_boot_info) {}
     func registerHypercalls(_ table: inout HypercallTable, memory: GuestMemory,
                             wait: DeviceWait) throws(MonitorError) {}
     func shutdown() -> Bool { true }

@@ -1,6 +1,15 @@
 // NetModule.swift: the net module: --net:NAME=IFACE|@FD and
-// --net-mac:NAME=MAC, and the NET_WRITE and NET_READ hypercalls (NETIO, our
-// batched extension: NetBatch.swift).
+// --net-mac:NAME=MAC, and the NET_WRITE and NET_READ hypercalls. Two faster
+// paths are offered besides: NETIO, our batched hypercall (NetBatch.swift),
+// and upstream's network ring, served by a thread (NetRing.swift). A guest
+// picks what it knows.
+//
+// The ring is offered unless the guest runs at CPL 0 on a KVM that emulates
+// ring 0 (kvm-pvm, docs/platform.md): there the guest's own ring code, every
+// instruction of it emulated, costs more than the exits it saves, and the
+// hypercalls are measured twice as fast (docs/compatibility.md).
+// --x-net-ring and --x-no-net-ring override that; --x-no-netio takes NETIO
+// off the offer: to compare the paths, or to test what a guest does without.
 //
 // IFACE must be an existing tap interface that is up; @FD uses an inherited,
 // already-attached tap fd, checked as soon as the flag is read (Tap.swift).
@@ -53,15 +62,61 @@ final class NetModule: MonitorModule {
     /// The check of an inherited fd (Tap.inherit); replaceable for tests,
     /// which stand socketpairs in for taps.
     var inheritTap: (Int32, (String) -> MonitorError) throws(MonitorError) -> (name: String, mtu: UInt64) = Tap.inherit
+    /// Whether the ring is offered: nil decides by the guest and the KVM.
+    enum RingChoice { case always, never }
+    /// What is on offer besides the base hypercalls.
+    private(set) var offersNETIO = true
+    private(set) var ringChoice: RingChoice?
+    /// The ring, once the VM is ready and the ring could be set up.
+    private(set) var ring: NetRing?
 
-    /// NETIO (NetBatch.swift) is always on offer.
-    var hostFeatures: UInt32 { UInt32(UKVM_HOST_FEATURE_NETIO) }
+    /// The ring's memory, when there is a network device to use it and the
+    /// ring is offered to this guest.
+    func reservedMemory(for image: ELFImage) -> UInt64 {
+        guard !targets.isEmpty else { return 0 }
+        switch ringChoice {
+        case .always: return NetRing.reserve
+        case .never: return 0
+        case nil: return image.cpl3 == nil && Platform.emulatesRing0 ? 0 : NetRing.reserve
+        }
+    }
+
+    func prepare(vm: VM, memory: GuestMemory, reserved: UInt64?) throws(MonitorError) {
+        guard let gpa = reserved else { return }
+        do {
+            let r = try NetRing(memory: memory, gpa: gpa, devices: slots, vm: vm)
+            try r.start()
+            ring = r
+        } catch {
+            // As upstream's tender: without a ring the guest uses the hypercalls.
+            Console.error("warning: network ring unavailable (\(error)); the guest uses hypercalls")
+        }
+    }
+
+    func describe(_ info: inout ukvm_boot_info) {
+        if offersNETIO && !targets.isEmpty { info.host_features |= UInt32(UKVM_HOST_FEATURE_NETIO) }
+        if let ring {
+            info.host_features |= UInt32(UKVM_HOST_FEATURE_RING_IO)
+            info.net_ring = ring.gpa
+        }
+    }
+
+    func shutdown() -> Bool {
+        ring?.stop()
+        if let lost = ring?.dropped, lost > 0 {
+            Console.error("net ring: \(lost) frame(s) the taps would not take were dropped")
+        }
+        return true
+    }
 
     var usage: [String] {
         ["--net:NAME=IFACE|@FD       attach network device NAME to tap interface IFACE (existing, up)",
          "                           or to the inherited tap file descriptor FD",
          "--net-mac:NAME=MAC         MAC address of NAME, e.g. 02:00:00:00:00:01 "
-            + "(default: random, locally administered)"]
+            + "(default: random, locally administered)",
+         "--x-no-netio               do not offer our batched NETIO (to compare the paths)",
+         "--x-net-ring, --x-no-net-ring  offer upstream's network ring always, or never",
+         "                           (default: unless the guest runs at CPL 0 under kvm-pvm)"]
     }
 
     var requests: [DeviceRequest] { targets.map { DeviceRequest(name: $0.name, type: .netBasic) } }
@@ -73,6 +128,12 @@ final class NetModule: MonitorModule {
     var pollDescriptors: [PollDescriptor] { attached }
 
     func handleFlag(_ arg: Argument) throws(MonitorError) -> Bool {
+        switch arg.text {
+        case "--x-no-netio": offersNETIO = false; return true
+        case "--x-net-ring": ringChoice = .always; return true
+        case "--x-no-net-ring": ringChoice = .never; return true
+        default: break
+        }
         if let (name, value) = try DeviceFlag.parse(arg, prefix: "--net:", form: "--net:NAME=IFACE|@FD") {
             guard !targets.contains(where: { $0.name == name }) else {
                 throw .duplicateDevice(name: name, flag: "--net")
@@ -190,12 +251,20 @@ final class NetModule: MonitorModule {
               let buffer = try? memory.pointer(gpa: data, count: length, .guestWritable) else {
             return (Int32(UKVM_EINVAL.rawValue), length)
         }
+        let (result, n) = NetModule.read(s, into: buffer, capacity: length)
+        return (result, result == Int32(UKVM_OK.rawValue) ? UInt64(n) : length)
+    }
+
+    /// Reads one frame from a tap into a checked buffer of `capacity` bytes;
+    /// returns a ukvm_result (OK, AGAIN when none is queued, EUNSPEC) and
+    /// the frame's size.
+    static func read(_ slot: Slot, into buffer: UnsafeMutableRawPointer, capacity: UInt64) -> (Int32, UInt32) {
         while true {
-            let n = s.read(buffer, Int(truncatingIfNeeded: length))
-            if n > 0 { return (Int32(UKVM_OK.rawValue), UInt64(n)) }
+            let n = slot.read(buffer, Int(truncatingIfNeeded: capacity))
+            if n > 0 { return (Int32(UKVM_OK.rawValue), UInt32(truncatingIfNeeded: n)) }
             if n < 0 && errno == EINTR { continue }
-            if n == 0 || errno == EAGAIN { return (Int32(UKVM_AGAIN.rawValue), length) }
-            return (Int32(UKVM_EUNSPEC.rawValue), length)
+            if n == 0 || errno == EAGAIN { return (Int32(UKVM_AGAIN.rawValue), 0) }
+            return (Int32(UKVM_EUNSPEC.rawValue), 0)
         }
     }
 }

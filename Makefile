@@ -4,8 +4,9 @@
 #   make ukvm       build/ukvm/NAME.ukvm for every test unikernel
 #   make virtio     build/virtio/NAME.virtio for every test unikernel
 #   make monitor    build/bin/ukvm (the Swift monitor, release build),
-#                   build/bin/solo5-hvt, a link to it (upstream's name), and
-#                   build/bin/solo5-elftool
+#                   build/bin/solo5-hvt, a link to it (upstream's name),
+#                   build/bin/solo5-elftool and build/bin/ukvm-oci (the OCI
+#                   runtime, docs/oci.md)
 #   make test       the whole test suite (swift test)
 #   make install    the programs into $(PREFIX)/bin (default /usr/local)
 #
@@ -49,7 +50,7 @@ include kernel/ukvm/Makefile.inc
 # tests run make while `swift test` holds .build.
 # solo5-elftool comes from the same library (one image parser).
 SWIFT_FLAGS := -c release -Xswiftc -static-executable --scratch-path $(BUILD)/swift
-SWIFT_PRODUCTS := ukvm solo5-elftool
+SWIFT_PRODUCTS := ukvm solo5-elftool ukvm-oci
 monitor:
 	$(Q)for p in $(SWIFT_PRODUCTS); do swift build $(SWIFT_FLAGS) --product $$p || exit 1; done
 	$(Q)mkdir -p $(BUILD)/bin

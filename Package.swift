@@ -20,6 +20,7 @@ let package = Package(
     products: [
         .executable(name: "ukvm", targets: ["ukvm"]),
         .executable(name: "solo5-elftool", targets: ["solo5-elftool"]),
+        .executable(name: "ukvm-oci", targets: ["ukvm-oci"]),
     ],
     targets: [
         // Thin C shim: <linux/kvm.h>, tap and interface ioctls, and the ABI
@@ -46,6 +47,25 @@ let package = Package(
             dependencies: ["Monitor"],
             swiftSettings: seesABIHeaders
         ),
+        // ukvm-oci's thin C shim: setns, openat2, SCM_RIGHTS, ptys, interface
+        // ioctls (docs/oci.md).
+        .target(
+            name: "COCI",
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
+        // The OCI runtime (runc's command line) and the OCI image writer,
+        // built on the monitor library; Foundation-free like the monitor.
+        .target(
+            name: "OCI",
+            dependencies: ["Monitor", "COCI"],
+            swiftSettings: seesABIHeaders
+        ),
+        // `ukvm-oci`: main() calls the OCI library and exits with what it returns.
+        .executableTarget(
+            name: "ukvm-oci",
+            dependencies: ["OCI"],
+            swiftSettings: seesABIHeaders
+        ),
         // What both test targets share: processes, temporary files, network
         // namespaces, the built artefacts.
         .target(
@@ -54,7 +74,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MonitorTests",
-            dependencies: ["Monitor", "CKVM", "TestSupport"],
+            dependencies: ["Monitor", "CKVM", "OCI", "TestSupport"],
             swiftSettings: seesABIHeaders
         ),
         // Boots real guests through the built programs; it only runs processes.

@@ -86,7 +86,7 @@ enum Commands {
         CommandSpec(name: "init", summary: "runc's internal container init", flags: FlagSet(), arguments: [],
                     support: .refused("internal to runc; ukvm-oci's container process is forked by create")),
         CommandSpec(name: "image", summary: "build an OCI image archive from a unikernel (ukvm-oci's own)",
-                    flags: FlagSet(values: ["output", "name", "disk", "memory"], aliases: ["o": "output"]),
+                    flags: FlagSet(values: ["output", "name", "disk"], aliases: ["o": "output"]),
                     arguments: ["IMAGE.ukvm", "[ARGS...]"], support: .supported),
     ]
 

@@ -17,6 +17,8 @@ struct FlagSet {
 /// A parsed command line: flags by canonical name, then arguments.
 struct ParsedFlags: Equatable {
     var values: [String: String] = [:]
+    /// Every value of each value flag, in order (for flags given repeatedly).
+    var repeated: [String: [String]] = [:]
     var switches: Set<String> = []
     var arguments: [String] = []
 }
@@ -47,13 +49,14 @@ enum Invocation {
                 default: throw OCIError("flag --\(name) takes no value (got \"\(inline!)\")")
                 }
             } else if set.values.contains(name) {
-                if let inline {
-                    parsed.values[name] = inline
-                } else {
+                var value = inline ?? ""
+                if inline == nil {
                     i += 1
                     guard i < args.endIndex else { throw OCIError("flag --\(name) needs a value") }
-                    parsed.values[name] = args[i]
+                    value = args[i]
                 }
+                parsed.values[name] = value
+                parsed.repeated[name, default: []].append(value)
             } else {
                 throw OCIError("flag provided but not defined: -\(name)")
             }

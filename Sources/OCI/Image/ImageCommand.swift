@@ -1,5 +1,30 @@
+// ImageCommand.swift: `ukvm-oci image`, ukvm-oci's own command (runc has no
+// such thing): a unikernel, its arguments and disks into an OCI image
+// archive (scripts/oci-image is the same command):
+//
+//   ukvm-oci image [--output FILE] [--name REF] [--disk NAME=PATH]...
+//                  UNIKERNEL.ukvm [ARGS...]
+
 enum ImageCommand {
     static func run(_ p: ParsedFlags) throws(OCIError) {
-        throw OCIError("image: not yet")
+        guard let unikernel = p.arguments.first else {
+            throw OCIError("image: usage: ukvm-oci image [--output FILE] [--name REF] [--disk NAME=PATH]... "
+                + "UNIKERNEL.ukvm [ARGS...]")
+        }
+        var archive = ImageArchive(unikernel: unikernel, args: Array(p.arguments.dropFirst()), disks: [],
+                                   name: p.values["name"] ?? ImageArchive.defaultName(for: unikernel))
+        for spec in p.repeated["disk"] ?? [] {
+            guard let eq = spec.firstIndex(of: "="), eq != spec.startIndex, spec.index(after: eq) != spec.endIndex
+            else { throw OCIError("--disk \"\(spec)\": expected NAME=PATH") }
+            let name = String(spec[..<eq])
+            guard !name.contains("/"), !archive.disks.contains(where: { $0.name == name }) else {
+                throw OCIError("--disk \"\(spec)\": bad or repeated device name")
+            }
+            archive.disks.append(.init(name: name, path: String(spec[spec.index(after: eq)...])))
+        }
+        let output = p.values["output"] ?? (archive.entryName.split(separator: ".").first.map(String.init) ?? "image")
+            + ".oci.tar"
+        try archive.write(to: output)
+        UkvmOCI.write(stdout: "\(output): \(archive.name)\n")
     }
 }

@@ -62,7 +62,8 @@ struct TapRedirect {
 
     private static func redirect(from source: String, to target: String) throws(OCIError) {
         try tc(["qdisc", "add", "dev", source, "ingress"])
-        try tc(["filter", "add", "dev", source, "parent", "ffff:", "protocol", "all", "matchall",
+        // u32 matching everything: built into more kernels than matchall.
+        try tc(["filter", "add", "dev", source, "parent", "ffff:", "protocol", "all", "u32", "match", "u32", "0", "0",
                 "action", "mirred", "egress", "redirect", "dev", target])
     }
 

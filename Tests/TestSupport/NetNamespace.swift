@@ -22,6 +22,22 @@ public final class NetNamespace {
         guard r.status == 0 else { throw SetupError("tap \(tap): \(r.errorOutput)") }
     }
 
+    /// A veth pair made inside the namespaces (never in the main one):
+    /// `name` here with `address`, its peer `peerName` in `peer` with
+    /// `peerAddress`, both up.
+    public func addVeth(_ name: String, address: String, peer: NetNamespace, peerName: String,
+                        peerAddress: String) throws {
+        let r = sh("ip -n \(self.name) link add \(name) type veth peer name \(peerName) netns \(peer.name) && " +
+                   "ip -n \(self.name) addr add \(address) dev \(name) && " +
+                   "ip -n \(self.name) link set \(name) up && " +
+                   "ip -n \(peer.name) addr add \(peerAddress) dev \(peerName) && " +
+                   "ip -n \(peer.name) link set \(peerName) up")
+        guard r.status == 0 else { throw SetupError("veth \(name): \(r.errorOutput)") }
+    }
+
+    /// The namespace's file, for `ctr run --with-ns network:PATH`.
+    public var path: String { "/var/run/netns/\(name)" }
+
     /// argv run inside the namespace.
     public func exec(_ argv: [String]) -> [String] {
         ["/usr/bin/env", "ip", "netns", "exec", name] + argv

@@ -14,6 +14,13 @@ public struct ProcessResult: CustomStringConvertible, Sendable {
     /// The signal that ended the process, if one did.
     public var killedBy: Int32? = nil
 
+    public init(status: Int32, output: String, errorOutput: String, timedOut: Bool) {
+        self.status = status
+        self.output = output
+        self.errorOutput = errorOutput
+        self.timedOut = timedOut
+    }
+
     public var description: String {
         let how = killedBy.map { "killed by signal \($0)" } ?? "status \(status)"
         return "\(how)\(timedOut ? " (timed out)" : "")\n--- stdout\n\(output)\n--- stderr\n\(errorOutput)"

@@ -23,10 +23,10 @@ public struct Solo5Image: Sendable {
     /// of guest memory would. Throws the run's own one-line message
     /// (unreadable, malformed, ABI mismatch, does not fit).
     public static func inspect(path: String, memoryBytes: UInt64) throws(Solo5ImageError) -> Solo5Image {
-        do {
-            let image = try ELF.read(path: path, memorySize: memoryBytes)
-            let devices = image.manifest.entries.dropFirst().map {
-                Device(name: $0.name, kind: $0.type == .blockBasic ? .block : .net)
+        do throws(MonitorError) {
+            let image = try ELF.read(path: Argument(path), memorySize: memoryBytes)
+            let devices = image.manifest.entries.dropFirst().map { (e: Manifest.Entry) -> Device in
+                Device(name: e.name, kind: e.type == Manifest.DeviceType.blockBasic ? .block : .net)
             }
             return Solo5Image(devices: devices, cpl3: image.cpl3 != nil)
         } catch {
@@ -44,8 +44,8 @@ public struct Solo5ImageError: Error, CustomStringConvertible, Sendable {
 /// The monitor's limits that a runtime choosing its arguments needs.
 public enum MonitorLimits {
     public static let defaultMemoryMiB = OptionParser.defaultMemoryMiB
-    public static let minMemoryMiB = OptionParser.minMemoryMiB
-    public static let maxMemoryMiB = OptionParser.maxMemoryMiB
+    public static let minMemoryMiB = X86.largePageSize >> 20
+    public static let maxMemoryMiB = OptionParser.maxMemory >> 20
     /// Exit status of a run that could not start (Launch/ExitStatus.swift).
     public static let startFailureStatus = ExitStatus.startFailure
     /// The longest guest command line, in bytes.

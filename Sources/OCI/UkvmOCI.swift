@@ -29,7 +29,8 @@ public enum UkvmOCI {
                 write(stdout: Commands.usage + "\n")
                 return globals.switches.contains("help") ? 0 : 1
             }
-            let runtime = Runtime(root: Files.absolute(globals.values["root"] ?? Runtime.defaultRoot), log: log)
+            let runtime = Runtime(root: Files.absolute(globals.values["root"] ?? Runtime.defaultRoot), log: log,
+                                  argv: argv)
             return try runtime.dispatch(name, globals.arguments.dropFirst())
         } catch {
             log.error(error.message)
@@ -49,11 +50,14 @@ struct Runtime {
 
     let root: String
     let log: RuntimeLog
+    /// The invocation as given, for handing a Linux container to runc.
+    let argv: [String]
     var store: StateStore { StateStore(root: root) }
 
-    init(root: String, log: RuntimeLog) {
+    init(root: String, log: RuntimeLog, argv: [String] = []) {
         self.root = root
         self.log = log
+        self.argv = argv
     }
 
     /// Runs command `name` with its flags and arguments.
@@ -71,6 +75,8 @@ struct Runtime {
             guard p.arguments.count <= command.arguments.count else {
                 throw OCIError("\(name): unexpected arguments after \(id)")
             }
+            try StateStore.validate(id)
+            if !argv.isEmpty && Delegate.isRuncs(id, store: store) { try Delegate.exec(argv) }
             return id
         }
         switch name {

@@ -150,6 +150,37 @@ struct UkvmOCITests {
         #expect(b.oci(["--systemd-cgroup", "--debug", "list"]).status == 0)
     }
 
+    /// A pod's sandbox (a Linux program) goes to runc, and so does every
+    /// later command for it.
+    @Test(.enabled(if: sh("command -v runc && command -v gcc").status == 0, "needs runc and gcc"))
+    func podSandboxGoesToRunc() throws {
+        let b = try Bundle("hello", args: ["/pause"])
+        let src = b.dir + "/pause.c"
+        try "#include <unistd.h>\nint main(void){write(1,\"paused\\n\",7);pause();return 0;}\n"
+            .write(toFile: src, atomically: true, encoding: .utf8)
+        #expect(sh("gcc -static -O2 -o \(b.rootfs)/pause \(src)").status == 0)
+        // runc's own default spec, with the sandbox annotation.
+        #expect(sh("cd \(b.dir) && rm config.json && runc spec").status == 0)
+        var spec = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: b.dir + "/config.json")))
+            as! [String: Any]
+        var process = spec["process"] as! [String: Any]
+        process["args"] = ["/pause"]
+        process["terminal"] = false
+        spec["process"] = process
+        spec["annotations"] = ["io.kubernetes.cri.container-type": "sandbox"]
+        try JSONSerialization.data(withJSONObject: spec).write(to: URL(fileURLWithPath: b.dir + "/config.json"))
+        let create = b.oci(["create", "--bundle", b.dir, "--pid-file", b.dir + "/pid", "pod1"])
+        #expect(create.status == 0, "\(create)")
+        #expect(FileManager.default.fileExists(atPath: b.root + "/pod1/state.json"), "not runc's")
+        #expect(b.state("pod1")?["status"] as? String == "created")
+        #expect(b.oci(["start", "pod1"]).status == 0)
+        #expect(b.state("pod1")?["status"] as? String == "running")
+        #expect(b.oci(["kill", "pod1", "KILL"]).status == 0)
+        for _ in 0..<300 where b.state("pod1")?["status"] as? String != "stopped" { usleep(10_000) }
+        #expect(b.oci(["delete", "pod1"]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: b.root + "/pod1"))
+    }
+
     /// The hostile rootfs: an image path that is a symlink out of the
     /// rootfs resolves inside it.
     @Test func symlinkOutOfTheRootfs() throws {

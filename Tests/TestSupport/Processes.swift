@@ -14,11 +14,12 @@ public struct ProcessResult: CustomStringConvertible, Sendable {
     /// The signal that ended the process, if one did.
     public var killedBy: Int32? = nil
 
-    public init(status: Int32, output: String, errorOutput: String, timedOut: Bool) {
+    public init(status: Int32, output: String, errorOutput: String, timedOut: Bool, killedBy: Int32? = nil) {
         self.status = status
         self.output = output
         self.errorOutput = errorOutput
         self.timedOut = timedOut
+        self.killedBy = killedBy
     }
 
     public var description: String {

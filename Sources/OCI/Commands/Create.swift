@@ -22,6 +22,7 @@ extension Runtime {
         try StateStore.validate(id)
         let bundle = Files.absolute(options.bundle)
         let spec = try RuntimeSpec.parse(try Files.read(bundle + "/config.json", limit: RuntimeSpec.maxSize))
+        if Delegate.isSandbox(spec) && !argv.isEmpty { try Delegate.exec(argv) }
         if spec.terminal && options.consoleSocket == nil {
             throw OCIError("process.terminal is true but no --console-socket was given")
         }

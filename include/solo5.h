@@ -78,8 +78,16 @@ solo5_result_t solo5_net_write(solo5_handle_t handle, const uint8_t *buf,
 solo5_result_t solo5_net_read(solo5_handle_t handle, uint8_t *buf,
         size_t size, size_t *read_size);
 
-/* Block devices. Offsets and sizes are one whole, aligned block. */
+/*
+ * Block devices. A request starts at an offset that is a multiple of the
+ * block size and covers one or more whole blocks, at most
+ * SOLO5_BLOCK_IO_MAX bytes, all inside the device; anything else is
+ * SOLO5_R_EINVAL. A request that fails otherwise (SOLO5_R_EUNSPEC) may have
+ * written part of its range.
+ */
 typedef uint64_t solo5_off_t;
+
+#define SOLO5_BLOCK_IO_MAX 0x100000 /* 1 MiB: largest request, in bytes */
 
 struct solo5_block_info {
     solo5_off_t capacity;   /* bytes */

@@ -83,10 +83,18 @@
 
 /*
  * host_features bits in the boot info. Bit 0 is upstream's shared-ring
- * network path; bits from 16 up are ours (ukvm_ext.h).
+ * network path; bits from 16 up are ours (ukvm_ext.h, docs/extensions.md).
+ *
+ * BLOCK_MULTI: a BLOCK_READ or BLOCK_WRITE may span many blocks: len any
+ * multiple of the device's block size from one block up to
+ * UKVM_BLOCK_MAX_REQUEST bytes (offset aligned, the range inside the
+ * device, the buffer inside guest memory). Without the bit a guest sends one
+ * block per hypercall, as upstream's kernels do.
  */
-#define UKVM_HOST_FEATURE_RING_IO  (1U << 0)
-#define UKVM_HOST_FEATURE_NETIO    (1U << 16)
+#define UKVM_HOST_FEATURE_RING_IO     (1U << 0)
+#define UKVM_HOST_FEATURE_NETIO       (1U << 16)
+#define UKVM_HOST_FEATURE_BLOCK_MULTI (1U << 17)
+#define UKVM_BLOCK_MAX_REQUEST        0x100000 /* 1 MiB */
 
 /*
  * Ethernet frames: the guest reads into buffers of at least mtu + 14 bytes

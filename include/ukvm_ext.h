@@ -1,13 +1,17 @@
 /*
- * ukvm_ext.h: our two extensions of the hvt ABI, byte for byte.
+ * ukvm_ext.h: our extensions of the hvt ABI, byte for byte.
  *
- * Both are built so that nothing changes for an image or a monitor that
- * does not use them (docs/extensions.md):
+ * Each is built so that nothing changes for an image or a monitor that
+ * does not use it (docs/extensions.md):
  *   - the CPL3 note: a monitor that knows it starts the image at CPL 3; one
  *     that does not ignores it, and the kernel sets itself up at CPL 0;
  *   - NETIO: a monitor that offers it sets UKVM_HOST_FEATURE_NETIO in the
  *     boot info (ukvm_abi.h); a guest uses hypercall UKVM_HYPERCALL_NETIO
- *     only then, and the base network hypercalls otherwise.
+ *     only then, and the base network hypercalls otherwise;
+ *   - multi-block requests: a monitor that accepts them sets
+ *     UKVM_HOST_FEATURE_BLOCK_MULTI (ukvm_abi.h, with the size limit); a
+ *     guest sends a request of many blocks in one BLOCK_READ/BLOCK_WRITE
+ *     only then, and one hypercall per block otherwise. No struct changes.
  *
  * Dual use, like ukvm_abi.h; assembly files may include it for the note.
  */

@@ -45,11 +45,16 @@ const struct mft_entry *block_check_request(solo5_handle_t handle,
     if (!e || !buf)
         return NULL;
     uint64_t bs = e->u.block_basic.block_size, cap = e->u.block_basic.capacity;
-    if (!bs || size != bs || offset % bs != 0 || offset >= cap ||
-            cap - offset < size)
+    if (!bs || size == 0 || size > SOLO5_BLOCK_IO_MAX || size % bs != 0 ||
+            offset % bs != 0 || offset >= cap || cap - offset < size)
         return NULL;
     return e;
 }
+
+/* On ukvm a request of the API's largest size is one hypercall (when the
+ * monitor takes many blocks at once), never more. */
+_Static_assert(SOLO5_BLOCK_IO_MAX == UKVM_BLOCK_MAX_REQUEST,
+        "the API's largest block request is the ABI's");
 
 const struct mft_entry *net_check_read(solo5_handle_t handle,
         const uint8_t *buf, size_t size, const size_t *read_size)

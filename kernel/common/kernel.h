@@ -134,8 +134,9 @@ const struct mft_entry *mft_get_by_index(solo5_handle_t handle,
 void mft_init(const struct mft *mft);
 
 /* ---- devices.c: acquiring devices, checking requests ---- */
-/* The device behind handle if the request is one whole, aligned block inside
- * it, as the API promises; else NULL. */
+/* The device behind handle if the request is whole, aligned blocks (one
+ * block up to SOLO5_BLOCK_IO_MAX bytes) inside it, as the API promises;
+ * else NULL. */
 const struct mft_entry *block_check_request(solo5_handle_t handle,
         solo5_off_t offset, const uint8_t *buf, size_t size);
 /* The device behind handle if buf can hold any frame it delivers (MTU plus

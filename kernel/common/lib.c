@@ -2,20 +2,30 @@
 
 #include "kernel.h"
 
+/*
+ * memset and memcpy are one string instruction each: without SSE a byte
+ * loop costs a few instructions per byte, while `rep stosb`/`rep movsb`
+ * run at the CPU's full copy speed natively (CPL 3 on our monitor), and
+ * are one instruction to emulate when ring 0 is emulated (CPL 0 under
+ * PVM). The direction flag is clear, as the C ABI requires.
+ */
 void *memset(void *dst, int c, size_t n)
 {
-    uint8_t *d = dst;
-    while (n--)
-        *d++ = (uint8_t)c;
+    void *d = dst;
+    __asm__ __volatile__("rep stosb"
+            : "+D"(d), "+c"(n)
+            : "a"(c)
+            : "memory");
     return dst;
 }
 
 void *memcpy(void *restrict dst, const void *restrict src, size_t n)
 {
-    uint8_t *d = dst;
-    const uint8_t *s = src;
-    while (n--)
-        *d++ = *s++;
+    void *d = dst;
+    __asm__ __volatile__("rep movsb"
+            : "+D"(d), "+S"(src), "+c"(n)
+            :
+            : "memory");
     return dst;
 }
 

@@ -13,6 +13,7 @@ int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int snprintf(char *buf, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 size_t strlen(const char *s);
+int strcmp(const char *a, const char *b);
 void *memset(void *dst, int c, size_t n);
 void *memcpy(void *restrict dst, const void *restrict src, size_t n);
 int memcmp(const void *a, const void *b, size_t n);

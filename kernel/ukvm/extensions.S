@@ -5,10 +5,12 @@
  *   IDT that kernel/common fills and the top of the ring-0 stack on which
  *   traps from ring 3 run. Monitors that do not know the note ignore it, and
  *   the kernel then sets itself up at CPL 0.
- * - ukvm_netio_allowed lets net.c use NETIO when the monitor offers it.
+ * - ukvm_ext_features: the host_features bits of ours that the kernel may
+ *   use when the monitor offers them (NETIO, multi-block requests).
  *
  * Linked into every image except the *-cpl0 test variants, which are then
- * what an upstream-built hvt kernel is: no note, base hypercalls only.
+ * what an upstream-built hvt kernel is: no note, base hypercalls only, one
+ * block per request.
  */
 #include "ukvm_ext.h"
 
@@ -17,9 +19,10 @@
 UKVM_CPL3_NOTE(cpu_idt, exception_stack_top)
 
 .section .rodata
-.globl ukvm_netio_allowed
-ukvm_netio_allowed:
-.byte 1
+.balign 4
+.globl ukvm_ext_features
+ukvm_ext_features:
+.long UKVM_HOST_FEATURE_NETIO | UKVM_HOST_FEATURE_BLOCK_MULTI
 
 /* The ring-0 stack for traps taken in ring 3. */
 .section .bss

@@ -3,71 +3,123 @@
  *
  * Three paths. The base hvt ABI costs one exit per frame read, per frame
  * written and per yield. Upstream's network ring (ring.c), when the monitor
- * offers it, moves frames without exits but for yields. When the monitor
- * offers NETIO (ukvm_ext.h), frames
- * are batched instead: writes are queued here and received frames wait in
- * buffers here, and one NETIO exit per yield (or per read that finds nothing
- * queued) moves both ways. A request/response loop then costs one exit.
+ * offers it and not NETIO, moves frames without exits but for yields. When
+ * the monitor offers NETIO (ukvm_ext.h), frames move in batches instead:
+ * solo5_net_write queues a frame here, and one NETIO exit sends every
+ * queued frame and receives every frame that is waiting (up to the free
+ * buffers), which solo5_net_read then serves from here without an exit. A
+ * request/response loop costs one exit per batch: with one frame in
+ * flight, one exit per request and reply; with many, one exit for all of
+ * them.
  *
- * Queued writes go out at the next yield, read that misses, full queue or
- * exit, whichever comes first.
+ * When the exchange happens (docs/io.md):
+ *   - solo5_yield with no received frame left: send, receive, and wait
+ *     until the deadline if nothing came;
+ *   - solo5_yield with received frames still queued returns at once, unless
+ *     frames wait to be sent and either the application read nothing since
+ *     its last yield (it is not draining the queue) or the oldest has waited
+ *     TX_HOLD_NS: then it exchanges without waiting;
+ *   - solo5_net_read that finds nothing queued for its device;
+ *   - solo5_net_write that finds the send queue full; and exit.
  */
 
 #include "ukvm.h"
 
-#define SLOTS 16
-#define SLOT_SIZE 9216 /* a jumbo frame and its header */
+#define BATCH UKVM_NETIO_MAX_FRAMES /* frames per direction per exchange */
+#define POOL_SIZE (128 * 1024)      /* buffer bytes per direction */
+#define SLOT_ALIGN 64
+#define TX_HOLD_NS 200000           /* longest a frame waits while reads go on */
+#define NONE 0xff                   /* end of a list of slots */
+
+_Static_assert(BATCH < NONE, "slot numbers fit a byte");
 
 static bool netio;          /* the monitor offers NETIO, for a net device */
-
-/* Receive buffers and what they hold. */
-static uint8_t rx_buf[SLOTS][SLOT_SIZE];
-static struct {
-    uint64_t handle, len, seq;
-    bool full;
-} rx_slot[SLOTS];
-static uint64_t rx_seq;
-static struct ukvm_netio_frame rx_desc[SLOTS];
-static uint8_t rx_desc_slot[SLOTS];
-
-/* Frames written and not yet handed to the monitor. */
-static uint8_t tx_buf[SLOTS][SLOT_SIZE];
-static struct ukvm_netio_frame tx_desc[SLOTS];
-static unsigned tx_pending;
-
-/* Defined by extensions.S; absent (address 0) in the base-ABI variants. */
-extern const uint8_t ukvm_netio_allowed __attribute__((weak));
+static size_t slot_size;    /* the largest frame of any device, aligned */
+static unsigned slots;      /* buffers per direction: at most BATCH */
 
 /*
- * NETIO when the monitor offers it, the application has a network device,
- * and a slot holds the largest frame of every device: a received one (the
- * monitor refuses smaller buffers) and a sent one (solo5_net_write copies
- * up to ukvm_net_tx_max() bytes into a slot).
+ * Received frames: POOL_SIZE bytes of buffers in slots. A full slot is on
+ * its device's list (oldest first), a free one on the free stack.
  */
-void net_init(const struct ukvm_boot_info *bi)
+static uint8_t rx_pool[POOL_SIZE] __attribute__((aligned(SLOT_ALIGN)));
+static struct {
+    uint64_t len;
+    uint8_t next;           /* the device's next frame, or NONE */
+} rx_slot[BATCH];
+static uint8_t rx_head[MFT_MAX_ENTRIES], rx_tail[MFT_MAX_ENTRIES];
+static uint64_t rx_queued;  /* bit h: device h has frames here */
+static uint8_t rx_free[BATCH];
+static unsigned rx_nfree;
+static struct ukvm_netio_frame rx_desc[BATCH];
+static uint8_t rx_desc_slot[BATCH]; /* the slot behind each descriptor */
+static bool rx_progress;    /* a frame was read since the last yield */
+
+/* Frames written and not yet handed to the monitor. */
+static uint8_t tx_pool[POOL_SIZE] __attribute__((aligned(SLOT_ALIGN)));
+static struct ukvm_netio_frame tx_desc[BATCH];
+static unsigned tx_pending;
+static solo5_time_t tx_since; /* when the oldest of them was queued */
+
+static uint8_t *rx_buf(unsigned slot)
+{
+    return rx_pool + slot * slot_size;
+}
+
+/*
+ * NETIO when the monitor offers it (and the image may use it), the
+ * application has a network device, and a slot holds the largest frame of
+ * every device: a received one (the monitor refuses smaller buffers) and a
+ * sent one (solo5_net_write copies up to ukvm_net_tx_max() bytes).
+ */
+void net_init(const struct ukvm_boot_info *bi, uint32_t features)
 {
     const struct mft *mft = (const struct mft *)(uintptr_t)bi->mft;
-    bool fits = true;
+    uint64_t largest = 0;
     unsigned devices = 0;
     for (uint32_t i = 1; i < mft->entries; i++) {
         const struct mft_entry *e = &mft->e[i];
         if (e->type != MFT_DEV_NET_BASIC || !e->attached)
             continue;
         devices++;
-        if (ukvm_net_tx_max(e->u.net_basic.mtu) > SLOT_SIZE)
-            fits = false;
+        if (ukvm_net_tx_max(e->u.net_basic.mtu) > largest)
+            largest = ukvm_net_tx_max(e->u.net_basic.mtu);
     }
-    netio = &ukvm_netio_allowed && ukvm_netio_allowed &&
-        (bi->host_features & UKVM_HOST_FEATURE_NETIO) && devices && fits;
-    if (netio)
-        log(LOG_DEBUG, "net: batched I/O (NETIO)\n");
-    else if (devices)
-        ring_init(bi);
+    slot_size = ALIGN_UP(largest, SLOT_ALIGN);
+    slots = devices ? POOL_SIZE / slot_size : 0;
+    if (slots > BATCH)
+        slots = BATCH;
+    netio = (features & UKVM_HOST_FEATURE_NETIO) && devices && slots > 0;
+    if (!netio) {
+        if (devices)
+            ring_init(bi);
+        return;
+    }
+    for (unsigned i = 0; i < MFT_MAX_ENTRIES; i++)
+        rx_head[i] = rx_tail[i] = NONE;
+    for (unsigned i = 0; i < slots; i++)
+        rx_free[rx_nfree++] = (uint8_t)(slots - 1 - i);
+    for (unsigned i = 0; i < slots; i++)
+        tx_desc[i].data = (uintptr_t)(tx_pool + i * slot_size);
+    log(LOG_DEBUG, "net: batched I/O (NETIO), %u frames of %lu bytes\n",
+            slots, (unsigned long)slot_size);
 }
 
 bool net_batched(void)
 {
     return netio;
+}
+
+/* Queues a received frame in slot on its device's list. */
+static void rx_append(unsigned slot, uint64_t handle, uint64_t len)
+{
+    rx_slot[slot].len = len;
+    rx_slot[slot].next = NONE;
+    if (rx_head[handle] == NONE)
+        rx_head[handle] = (uint8_t)slot;
+    else
+        rx_slot[rx_tail[handle]].next = (uint8_t)slot;
+    rx_tail[handle] = (uint8_t)slot;
+    rx_queued |= 1ULL << handle;
 }
 
 /*
@@ -76,13 +128,13 @@ bool net_batched(void)
  */
 static uint64_t exchange(uint64_t timeout)
 {
+    /* Every free slot is offered; what comes back unused is freed again. */
     unsigned n = 0;
-    for (unsigned i = 0; i < SLOTS; i++) {
-        if (rx_slot[i].full)
-            continue;
-        rx_desc[n] = (struct ukvm_netio_frame){
-            .data = (uintptr_t)rx_buf[i], .len = SLOT_SIZE };
-        rx_desc_slot[n++] = (uint8_t)i;
+    while (rx_nfree) {
+        unsigned slot = rx_free[--rx_nfree];
+        rx_desc_slot[n] = (uint8_t)slot;
+        rx_desc[n].data = (uintptr_t)rx_buf(slot);
+        rx_desc[n++].len = slot_size;
     }
     struct ukvm_hc_netio arg = {
         .tx = (uintptr_t)tx_desc, .rx = (uintptr_t)rx_desc,
@@ -92,6 +144,18 @@ static uint64_t exchange(uint64_t timeout)
     ukvm_hypercall(UKVM_HYPERCALL_NETIO, &arg);
     unsigned sent = tx_pending;
     tx_pending = 0;
+    unsigned filled = 0;
+    if (arg.ret == UKVM_OK)
+        filled = arg.rx_filled < n ? arg.rx_filled : n;
+    for (unsigned k = 0; k < n; k++) {
+        uint64_t h = rx_desc[k].handle;
+        /* The bounds hold for any correct monitor; a frame that fails them
+         * is dropped rather than trusted. */
+        if (k < filled && h < MFT_MAX_ENTRIES && rx_desc[k].len <= slot_size)
+            rx_append(rx_desc_slot[k], h, rx_desc[k].len);
+        else
+            rx_free[rx_nfree++] = rx_desc_slot[k];
+    }
     if (arg.ret != UKVM_OK) {
         log(LOG_WARN, "net: NETIO refused (%d), %u frames dropped\n", arg.ret,
                 sent);
@@ -106,52 +170,28 @@ static uint64_t exchange(uint64_t timeout)
             warned = true;
         }
     }
-    for (unsigned k = 0; k < arg.rx_filled && k < n; k++) {
-        unsigned i = rx_desc_slot[k];
-        rx_slot[i].handle = rx_desc[k].handle;
-        rx_slot[i].len = rx_desc[k].len;
-        rx_slot[i].seq = rx_seq++;
-        rx_slot[i].full = true;
-    }
     return arg.ready_set;
-}
-
-static uint64_t queued_set(void)
-{
-    uint64_t set = 0;
-    for (unsigned i = 0; i < SLOTS; i++)
-        if (rx_slot[i].full)
-            set |= 1ULL << rx_slot[i].handle;
-    return set;
 }
 
 void net_yield(solo5_time_t deadline, solo5_handle_set_t *ready_set)
 {
-    uint64_t queued = queued_set(), ready = 0;
-    if (!queued || tx_pending) {
-        solo5_time_t now = solo5_clock_monotonic();
-        uint64_t timeout = (queued || deadline <= now) ? 0 : deadline - now;
+    uint64_t ready = 0;
+    solo5_time_t now = solo5_clock_monotonic();
+    bool stalled = tx_pending &&
+        (!rx_progress || now - tx_since >= TX_HOLD_NS);
+    rx_progress = false;
+    if (!rx_queued || stalled) {
+        uint64_t timeout = (rx_queued || deadline <= now) ? 0 : deadline - now;
         ready = exchange(timeout);
     }
     if (ready_set)
-        *ready_set = ready | queued_set();
+        *ready_set = ready | rx_queued;
 }
 
 void net_flush(void)
 {
     if (tx_pending)
         exchange(0);
-}
-
-/* The oldest queued frame of handle, or -1. */
-static int oldest(solo5_handle_t handle)
-{
-    int best = -1;
-    for (int i = 0; i < SLOTS; i++)
-        if (rx_slot[i].full && rx_slot[i].handle == handle &&
-                (best < 0 || rx_slot[i].seq < rx_slot[best].seq))
-            best = i;
-    return best;
 }
 
 solo5_result_t solo5_net_write(solo5_handle_t handle, const uint8_t *buf,
@@ -169,12 +209,14 @@ solo5_result_t solo5_net_write(solo5_handle_t handle, const uint8_t *buf,
         ukvm_hypercall(UKVM_HYPERCALL_NET_WRITE, &arg);
         return (solo5_result_t)arg.ret;
     }
-    if (tx_pending == SLOTS)
+    if (tx_pending == slots)
         exchange(0);
-    memcpy(tx_buf[tx_pending], buf, size);
-    tx_desc[tx_pending] = (struct ukvm_netio_frame){
-        .handle = handle, .data = (uintptr_t)tx_buf[tx_pending], .len = size };
-    tx_pending++;
+    if (tx_pending == 0)
+        tx_since = solo5_clock_monotonic();
+    struct ukvm_netio_frame *f = &tx_desc[tx_pending++];
+    memcpy((void *)(uintptr_t)f->data, buf, size);
+    f->handle = handle;
+    f->len = size;
     return SOLO5_R_OK;
 }
 
@@ -195,19 +237,21 @@ solo5_result_t solo5_net_read(solo5_handle_t handle, uint8_t *buf,
             *read_size = arg.len;
         return (solo5_result_t)arg.ret;
     }
-    int i = oldest(handle);
-    if (i < 0) {
+    if (rx_head[handle] == NONE) {
         exchange(0);
-        i = oldest(handle);
-        if (i < 0)
+        if (rx_head[handle] == NONE)
             return SOLO5_R_AGAIN;
     }
-    if (rx_slot[i].len > size) {
-        rx_slot[i].full = false; /* larger than MTU + header: dropped */
-        return SOLO5_R_EINVAL;
-    }
-    memcpy(buf, rx_buf[i], rx_slot[i].len);
-    *read_size = rx_slot[i].len;
-    rx_slot[i].full = false;
+    unsigned slot = rx_head[handle];
+    rx_head[handle] = rx_slot[slot].next;
+    if (rx_head[handle] == NONE)
+        rx_queued &= ~(1ULL << handle);
+    rx_free[rx_nfree++] = (uint8_t)slot;
+    rx_progress = true;
+    uint64_t len = rx_slot[slot].len;
+    if (len > size)
+        return SOLO5_R_EINVAL; /* larger than MTU + header: dropped */
+    memcpy(buf, rx_buf(slot), len);
+    *read_size = len;
     return SOLO5_R_OK;
 }

@@ -12,6 +12,17 @@
 /* The boot info page is read-only; the command line is parsed in place. */
 static char cmdline[UKVM_CMDLINE_SIZE];
 
+/* Defined by extensions.S; absent (address 0) in the base-ABI variants. */
+extern const uint32_t ukvm_ext_features __attribute__((weak));
+
+/* The host features of ours this kernel uses: offered by the monitor, and
+ * allowed by the image (the base-ABI variants use none). */
+static uint32_t usable_features(const struct ukvm_boot_info *bi)
+{
+    uint32_t allowed = &ukvm_ext_features ? ukvm_ext_features : 0;
+    return bi->host_features & allowed;
+}
+
 /* Built without the stack protector: it sets the canary. */
 __attribute__((no_stack_protector, noreturn, used))
 void _start(const struct ukvm_boot_info *bi)
@@ -25,20 +36,24 @@ void _start(const struct ukvm_boot_info *bi)
     else
         cpu_init();
 
-    /* --solo5: options first, so that the log level applies to the boot
-     * messages below too; kernel_main()'s pass then finds none left. */
+    /* --solo5: options first, so that they apply to the messages below;
+     * kernel_main()'s second pass finds none left. */
     const char *src = (const char *)(uintptr_t)bi->cmdline;
     if (src)
         strncpy(cmdline, src, sizeof cmdline - 1);
-    struct kernel_boot boot = {
-        .cmdline = cmdline_parse(cmdline),
-        .mem_size = bi->mem_size,
-        .kernel_end = bi->kernel_end,
-    };
+    const char *args = cmdline_parse(cmdline);
 
     time_init(bi);
     mft_init((const struct mft *)(uintptr_t)bi->mft);
-    net_init(bi); /* after the manifest: NETIO only with a network device */
+    uint32_t features = usable_features(bi);
+    /* After the manifest: NETIO only with a network device. */
+    net_init(bi, features);
+    block_init(features);
 
+    struct kernel_boot boot = {
+        .cmdline = args,
+        .mem_size = bi->mem_size,
+        .kernel_end = bi->kernel_end,
+    };
     kernel_main(&boot);
 }

@@ -26,8 +26,11 @@ static inline void ukvm_hypercall(unsigned nr, volatile void *arg)
 /* time.c */
 void time_init(const struct ukvm_boot_info *bi);
 
+/* block.c: features = the usable host_features (start.c). */
+void block_init(uint32_t features);
+
 /* net.c */
-void net_init(const struct ukvm_boot_info *bi);
+void net_init(const struct ukvm_boot_info *bi, uint32_t features);
 /* True when network I/O goes through NETIO batches (see net.c). */
 bool net_batched(void);
 /* solo5_yield() for the batched path. */

@@ -2,7 +2,11 @@
 // --block-sector-size:NAME=N, and the BLOCK_READ and BLOCK_WRITE hypercalls.
 //
 // A block device is a file or block device opened read-write; its capacity
-// is its size, a non-zero multiple of the sector size.
+// is its size, a non-zero multiple of the sector size. A request covers
+// whole sectors, from one up to UKVM_BLOCK_MAX_REQUEST bytes, which the
+// monitor advertises with UKVM_HOST_FEATURE_BLOCK_MULTI (include/ukvm_abi.h):
+// one exit and one pread or pwrite for the whole request, straight between
+// the file and guest memory.
 
 import CKVM
 import Glibc
@@ -12,6 +16,8 @@ final class BlockModule: MonitorModule {
     static let minSectorSize: UInt64 = 512
     /// The manifest's block_size is a u16, so 32768 is the largest power of two.
     static let maxSectorSize: UInt64 = 32768
+    /// The largest request, in bytes (a multiple of every sector size).
+    static let maxRequest = UInt64(UKVM_BLOCK_MAX_REQUEST)
 
     /// The state of an attached device, by handle; fd -1 when none.
     struct Slot {
@@ -31,6 +37,9 @@ final class BlockModule: MonitorModule {
          "--block-sector-size:NAME=N sector size of NAME in bytes: a power of two, "
             + "\(BlockModule.minSectorSize) to \(BlockModule.maxSectorSize) (default 512)"]
     }
+
+    /// Multi-block requests are always on offer.
+    var hostFeatures: UInt32 { UInt32(UKVM_HOST_FEATURE_BLOCK_MULTI) }
 
     var requests: [DeviceRequest] { paths.map { DeviceRequest(name: $0.name, type: .blockBasic) } }
 
@@ -152,14 +161,16 @@ final class BlockModule: MonitorModule {
         }
     }
 
-    /// One BLOCK_READ or BLOCK_WRITE; returns a ukvm_result.
+    /// One BLOCK_READ or BLOCK_WRITE of one or many sectors; returns a
+    /// ukvm_result. One pread/pwrite moves the whole request; the loop only
+    /// resumes one cut short (a signal, a short transfer).
     private func transfer(write: Bool, handle: UInt64, offset: UInt64, data: UInt64,
                           length: UInt64, memory: GuestMemory) -> Int32 {
         let einval = Int32(UKVM_EINVAL.rawValue)
         guard handle < UInt64(slots.count) else { return einval }
         let slot = slots[Int(handle)]
         let (end, overflow) = offset.addingReportingOverflow(length)
-        guard slot.fd >= 0, length > 0, offset % slot.sectorSize == 0,
+        guard slot.fd >= 0, length > 0, length <= BlockModule.maxRequest, offset % slot.sectorSize == 0,
               length % slot.sectorSize == 0, !overflow, end <= slot.capacity else {
             return einval
         }

@@ -14,18 +14,20 @@ import Testing
 
     /// A guest with net devices "n0" (handle 1) and "n1" (handle 2), each
     /// wired to a socketpair standing in for a tap (attached as @FD);
-    /// `peers` are the far ends.
+    /// `peers` are the far ends. Datagram pairs queue only
+    /// net.unix.max_dgram_qlen (10) frames; sequenced-packet pairs, which
+    /// keep frame boundaries too, queue whole batches.
     final class Setup {
         let harness: Harness
         let peers: [Int32]
         var memory: GuestMemory { harness.memory }
         var manifest: Manifest { harness.manifest }
 
-        init(devices: Int) throws {
+        init(devices: Int, type: __socket_type = SOCK_DGRAM) throws {
             var peers: [Int32] = [], flags: [String] = [], names: [(String, Manifest.DeviceType)] = []
             for i in 0..<devices {
                 var fds: [Int32] = [0, 0]
-                guard socketpair(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0, &fds) == 0 else {
+                guard socketpair(AF_UNIX, Int32(type.rawValue), 0, &fds) == 0 else {
                     throw MonitorError.setup("socketpair: \(errnoText(errno))")
                 }
                 peers.append(fds[1])

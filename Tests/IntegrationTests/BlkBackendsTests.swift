@@ -1,8 +1,9 @@
 // BlkBackendsTests.swift: the blk test unikernel on every backend: on our
 // monitor with multi-block requests, on our monitor through the base ABI
 // (blk-cpl0: without our extensions, one hypercall per block, as on an
-// upstream monitor), and through virtio-blk under QEMU. Each must leave
-// the same bytes on the same disk.
+// upstream monitor), through virtio-blk under QEMU, and, with SOLO5_PEER,
+// our image on upstream's solo5-hvt (which does not offer multi-block
+// requests). Each must leave the same bytes on the same disk.
 
 import Foundation
 import Testing

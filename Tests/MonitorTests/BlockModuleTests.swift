@@ -58,11 +58,20 @@ import TestSupport
         #expect(st.st_size == 8 * 512)
     }
 
-    /// The monitor offers multi-block requests, beside NETIO.
+    /// The monitor offers multi-block requests when a block device is
+    /// attached, unless --x-no-block-multi says not to.
     @Test func advertisesMultiBlock() throws {
-        let h = try Harness()
-        let features = h.launch.modules.reduce(UInt32(0)) { $0 | $1.hostFeatures }
-        #expect(features == UInt32(UKVM_HOST_FEATURE_BLOCK_MULTI) | UInt32(UKVM_HOST_FEATURE_NETIO))
+        let file = TempFile(size: 8 * 512)
+        func features(_ flags: [String], _ manifest: Manifest) throws -> UInt32 {
+            let h = try Harness(flags: flags, manifest: manifest)
+            var info = ukvm_boot_info()
+            for m in h.launch.modules { m.describe(&info) }
+            return info.host_features
+        }
+        let disk = Manifest.declaring([("disk", .blockBasic)])
+        #expect(try features(["--block:disk=\(file.path)"], disk) == UInt32(UKVM_HOST_FEATURE_BLOCK_MULTI))
+        #expect(try features(["--x-no-block-multi", "--block:disk=\(file.path)"], disk) == 0)
+        #expect(try features([], .empty) == 0)
         #expect(BlockModule.maxRequest == 1 << 20)
     }
 

@@ -6,7 +6,9 @@
 // whole sectors, from one up to UKVM_BLOCK_MAX_REQUEST bytes, which the
 // monitor advertises with UKVM_HOST_FEATURE_BLOCK_MULTI (include/ukvm_abi.h):
 // one exit and one pread or pwrite for the whole request, straight between
-// the file and guest memory.
+// the file and guest memory. --x-no-block-multi takes the offer away (the
+// guest then sends one block per request, as on upstream's tender) to
+// compare the paths; the checks stay the same.
 
 import CKVM
 import Glibc
@@ -32,14 +34,19 @@ final class BlockModule: MonitorModule {
     private(set) var sectorSizes: [String: UInt64] = [:]
     private(set) var slots = [Slot](repeating: Slot(), count: Manifest.maxEntries)
 
+    /// Whether the boot info offers multi-block requests.
+    private(set) var offersMultiBlock = true
+
     var usage: [String] {
         ["--block:NAME=PATH          attach block device NAME to the file or device PATH",
          "--block-sector-size:NAME=N sector size of NAME in bytes: a power of two, "
-            + "\(BlockModule.minSectorSize) to \(BlockModule.maxSectorSize) (default 512)"]
+            + "\(BlockModule.minSectorSize) to \(BlockModule.maxSectorSize) (default 512)",
+         "--x-no-block-multi         do not offer multi-block requests (to compare the paths)"]
     }
 
-    /// Multi-block requests are always on offer.
-    var hostFeatures: UInt32 { UInt32(UKVM_HOST_FEATURE_BLOCK_MULTI) }
+    func describe(_ info: inout ukvm_boot_info) {
+        if offersMultiBlock && !paths.isEmpty { info.host_features |= UInt32(UKVM_HOST_FEATURE_BLOCK_MULTI) }
+    }
 
     var requests: [DeviceRequest] { paths.map { DeviceRequest(name: $0.name, type: .blockBasic) } }
 
@@ -48,6 +55,10 @@ final class BlockModule: MonitorModule {
     }
 
     func handleFlag(_ arg: Argument) throws(MonitorError) -> Bool {
+        if arg.text == "--x-no-block-multi" {
+            offersMultiBlock = false
+            return true
+        }
         if let (name, path) = try DeviceFlag.parse(arg, prefix: "--block:", form: "--block:NAME=PATH") {
             guard !paths.contains(where: { $0.name == name }) else {
                 throw .duplicateDevice(name: name, flag: "--block")

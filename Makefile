@@ -50,12 +50,15 @@ include kernel/ukvm/Makefile.inc
 # tests run make while `swift test` holds .build.
 # solo5-elftool comes from the same library (one image parser).
 SWIFT_FLAGS := -c release -Xswiftc -static-executable --scratch-path $(BUILD)/swift
+# The tests' own programs (never installed) go to $(BUILD)/test.
 SWIFT_PRODUCTS := ukvm solo5-elftool ukvm-oci
+TEST_PRODUCTS := ukvm-sandbox-probe
 monitor:
-	$(Q)for p in $(SWIFT_PRODUCTS); do swift build $(SWIFT_FLAGS) --product $$p || exit 1; done
-	$(Q)mkdir -p $(BUILD)/bin
+	$(Q)for p in $(SWIFT_PRODUCTS) $(TEST_PRODUCTS); do swift build $(SWIFT_FLAGS) --product $$p || exit 1; done
+	$(Q)mkdir -p $(BUILD)/bin $(BUILD)/test
 	$(Q)bin="$$(swift build $(SWIFT_FLAGS) --show-bin-path)" && \
-		for p in $(SWIFT_PRODUCTS); do cp "$$bin/$$p" $(BUILD)/bin/$$p; done
+		for p in $(SWIFT_PRODUCTS); do cp "$$bin/$$p" $(BUILD)/bin/$$p; done && \
+		for p in $(TEST_PRODUCTS); do cp "$$bin/$$p" $(BUILD)/test/$$p; done
 	$(Q)ln -sf ukvm $(BUILD)/bin/solo5-hvt
 
 # The images' manifests need solo5-elftool, built with the monitor.

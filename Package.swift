@@ -21,6 +21,8 @@ let package = Package(
         .executable(name: "ukvm", targets: ["ukvm"]),
         .executable(name: "solo5-elftool", targets: ["solo5-elftool"]),
         .executable(name: "ukvm-oci", targets: ["ukvm-oci"]),
+        // For the tests only (never installed): ukvm plus a forbidden call.
+        .executable(name: "ukvm-sandbox-probe", targets: ["ukvm-sandbox-probe"]),
     ],
     targets: [
         // Thin C shim: <linux/kvm.h>, tap and interface ioctls, and the ABI
@@ -64,6 +66,14 @@ let package = Package(
         .executableTarget(
             name: "ukvm-oci",
             dependencies: ["OCI"],
+            swiftSettings: seesABIHeaders
+        ),
+        // The sandbox test's probe: the monitor, and one system call the
+        // sandbox must stop (Tests/SandboxProbe/main.swift).
+        .executableTarget(
+            name: "ukvm-sandbox-probe",
+            dependencies: ["Monitor", "CKVM"],
+            path: "Tests/SandboxProbe",
             swiftSettings: seesABIHeaders
         ),
         // What both test targets share: processes, temporary files, network

@@ -17,6 +17,12 @@ public func binPath(_ name: String) -> String {
     return repoPath("build/bin/\(name)")
 }
 
+/// build/test/NAME: a program built for the tests only, built.
+public func testProgramPath(_ name: String) -> String {
+    artefactsBuilt
+    return repoPath("build/test/\(name)")
+}
+
 /// Our monitor, built; or the monitor UKVM_TEST_MONITOR names (e.g. the
 /// AddressSanitizer build of scripts/test-asan).
 public var monitorPath: String {

@@ -30,6 +30,11 @@
 #include "ukvm_ext.h"
 #include "mft_abi.h"
 
+/* The other host calls and the sandbox's, listed here too so that a change
+ * to them rebuilds every module that imports this one. */
+#include "ckvm_host.h"
+#include "ckvm_sandbox.h"
+
 /* KVM: system ioctls (on /dev/kvm). */
 extern const unsigned long ckvm_KVM_GET_API_VERSION;
 extern const unsigned long ckvm_KVM_CREATE_VM;

@@ -24,6 +24,8 @@ struct Options: Equatable {
     var commandLine: [UInt8] = []
     /// Guest memory in bytes: --mem rounded down to a multiple of 2 MiB.
     var memorySize = OptionParser.defaultMemoryMiB << 20
+    /// Whether the run goes into the sandbox (--x-no-sandbox: not).
+    var sandbox = true
     /// The original `KERNEL DISK TAP` form, when the command line is one.
     var legacy: LegacyForm?
     /// Lines to print before the run (e.g. --mem adjusted).
@@ -78,6 +80,10 @@ struct OptionParser {
 
     /// Takes one flag: the monitor's own, or the first module's that wants it.
     func apply(_ arg: Argument, to options: inout Options, modules: [MonitorModule]) throws(MonitorError) {
+        if arg == "--x-no-sandbox" {
+            options.sandbox = false
+            return
+        }
         if let text = arg.text, let (size, warning) = try OptionParser.memory(text) {
             options.memorySize = size
             options.warnings += warning.map { [$0] } ?? []

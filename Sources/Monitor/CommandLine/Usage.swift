@@ -22,6 +22,8 @@ extension OptionParser {
         ]
         for m in modules { lines += m.usage.map { "  " + $0 } }
         lines += [
+            "  --x-no-sandbox             run without the sandbox (no seccomp filter, capabilities",
+            "                             kept): for debugging only",
             "  --help                     print this help and exit",
             "  --version                  print the version and exit",
             "Exit status:",

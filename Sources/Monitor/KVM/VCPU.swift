@@ -73,6 +73,12 @@ final class VCPU {
         return UInt64(khz) * 1000
     }
 
+    /// What the run loop does with the vCPU once the sandbox is on: KVM_RUN,
+    /// and KVM_GET_REGS for the rip of a fault's message.
+    static func sandboxNeeds(fd: Int32) -> SandboxNeeds {
+        .ioctl(on: fd, [ckvm_KVM_RUN, ckvm_KVM_GET_REGS], why: "the run loop")
+    }
+
     /// The signal mask in force while KVM_RUN runs (Signals.swift).
     /// The corresponding ioctl is `KVM_SET_SIGNAL_MASK`.
     func setSignalMask(_ mask: UnsafePointer<sigset_t>) throws(KVMError) {

@@ -72,6 +72,14 @@ enum ExitStatus {
         }
     }
 
+    /// The status the sandbox's SIGSYS report exits with when the filter
+    /// stopped a system call (Sandbox/ViolationReport.swift): a monitor made
+    /// to do what it never does, which in a correct monitor only a guest
+    /// exploiting it could cause, so a guest fault; 1 as solo5-hvt.
+    static func sandboxStop(as personality: Personality) -> Int32 {
+        code(for: .failure(.guestFault, message: ""), as: personality)
+    }
+
     /// Whether the run must end by the signal itself rather than by exit():
     /// as solo5-hvt, SIGHUP, which upstream's tender leaves at its default
     /// action (we sync the disks first).
@@ -96,7 +104,8 @@ enum ExitStatus {
             return [
                 guest,
                 ("\(startFailure)", "the monitor could not start: bad flag, image, device or KVM set-up"),
-                ("\(guestFault)", "guest fault seen by the monitor (bad hypercall, triple fault, ...)"),
+                ("\(guestFault)", "guest fault seen by the monitor (bad hypercall, triple fault, ...), "
+                    + "or a system call the sandbox forbids"),
                 ("\(hostError)", "host error while running, or a guest that exited 0 whose disk "
                     + "could not be synced"),
                 ("\(signalBase)+N", "stopped by signal N (SIGINT, SIGTERM, SIGHUP), disks synced"),
@@ -105,7 +114,8 @@ enum ExitStatus {
             return [
                 guest,
                 ("\(tenderError)", "also every error of the tender's own (flags, image, devices, "
-                    + "guest faults, host errors) and SIGINT or SIGTERM, as upstream's solo5-hvt"),
+                    + "guest faults, host errors, a system call the sandbox forbids) and SIGINT or "
+                    + "SIGTERM, as upstream's solo5-hvt"),
                 ("SIGHUP", "the tender dies by the signal, as upstream's does, after syncing the disks"),
             ]
         }

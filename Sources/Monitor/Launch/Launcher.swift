@@ -22,6 +22,15 @@ public enum Ukvm {
         return ExitStatus.code(for: outcome, as: personality)
     }
 
+    /// This process's argv as the kernel passed it, for `run(rawArguments:)`
+    /// (CommandLine.arguments would replace bytes that are not UTF-8).
+    public static var commandLineArguments: [[UInt8]] {
+        (0..<Int(CommandLine.argc)).map { i in
+            guard let arg = CommandLine.unsafeArgv[i] else { return [] }
+            return UnsafeRawBufferPointer(start: arg, count: strlen(arg)).map { $0 }
+        }
+    }
+
     /// `run(rawArguments:)` for callers that hold Strings.
     public static func run(arguments: [String]) -> Int32 {
         run(rawArguments: arguments.map { Array($0.utf8) })
@@ -118,13 +127,44 @@ final class Launch {
         for m in modules { m.describe(&info) }
         _ = try BootInfo.write(info, to: memory, manifest: manifest, commandLine: options.commandLine)
 
-        // 7. Hypercalls, signals, run.
+        // 7. Hypercalls and signals.
         let wait = try DeviceWait(modules.flatMap(\.pollDescriptors))
         var table = HypercallTable()
         for m in modules { try m.registerHypercalls(&table, memory: memory, wait: wait) }
         Signals.install()
         if let mask = Signals.waitMask { try vcpu.setSignalMask(mask) }
+        // The VM, its memory and the wait live until the process exits:
+        // releasing them would cost calls (munmap, close) the sandbox would
+        // then have to allow, and exit releases them anyway.
+        Launch.keptUntilExit += [vcpu, memory, wait] as [AnyObject]
+
+        // 8. The sandbox, then the run.
+        if options.sandbox { try enterSandbox(vcpu: vcpu.fd, wait: wait) }
+        TestHooks.afterSandbox?(vcpu.fd)
         return outcome(of: RunLoop(vcpu: vcpu, hypercalls: table).run(), vcpu: vcpu)
+    }
+
+    nonisolated(unsafe) private static var keptUntilExit: [AnyObject] = []
+
+    /// Everything the run does from now on, the hottest calls first (the
+    /// filter tests them in this order), for the sandbox (Sandbox/).
+    func sandboxNeeds(vcpu: Int32, wait: DeviceWait) -> SandboxNeeds {
+        let context = SandboxContext(vcpu: vcpu)
+        return VCPU.sandboxNeeds(fd: vcpu)
+            + modules.reduce(SandboxNeeds.none) { $0 + $1.sandboxNeeds(context) }
+            + wait.sandboxNeeds
+            + Console.sandboxNeeds
+            + Signals.sandboxNeeds(diesBySignal: personality != .ukvm)
+            + ViolationReport.sandboxNeeds(disks: modules.flatMap(\.durableDescriptors))
+            + Sandbox.runtimeNeeds
+    }
+
+    private func enterSandbox(vcpu: Int32, wait: DeviceWait) throws(MonitorError) {
+        let policy = SandboxPolicy(sandboxNeeds(vcpu: vcpu, wait: wait))
+        ViolationReport.install(policy: policy, program: personality.programName,
+                                disks: modules.flatMap(\.durableDescriptors),
+                                status: ExitStatus.sandboxStop(as: personality))
+        try Sandbox.enter(policy)
     }
 
     /// A vCPU of a new VM over `memory`, in the entry state for `image`

@@ -209,6 +209,14 @@ final class BlockModule: MonitorModule {
         return Int32(UKVM_OK.rawValue)
     }
 
+    /// pread/pwrite on the disks for BLOCK_READ and BLOCK_WRITE, fdatasync
+    /// at the end.
+    func sandboxNeeds(_ context: SandboxContext) -> SandboxNeeds {
+        .calls([.pwrite64, .pread64, .fdatasync], on: durableDescriptors, why: "block devices")
+    }
+
+    var durableDescriptors: [Int32] { slots.map(\.fd).filter { $0 >= 0 } }
+
     func shutdown() -> Bool {
         var synced = true
         for slot in slots where slot.fd >= 0 {

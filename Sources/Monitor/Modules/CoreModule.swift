@@ -5,6 +5,14 @@ import CKVM
 import Glibc
 
 final class CoreModule: MonitorModule {
+    /// WALLTIME reads the wall clock (the vDSO, or the system call where
+    /// the clock source has no vDSO support). PUTS writes through the
+    /// console and POLL waits through the device wait, which declare theirs.
+    func sandboxNeeds(_ context: SandboxContext) -> SandboxNeeds {
+        SandboxNeeds([SandboxRule(.clockGettime, [ArgumentTest(0, .equals32(UInt32(CLOCK_REALTIME)))],
+                                  why: "WALLTIME")])
+    }
+
     func registerHypercalls(_ table: inout HypercallTable, memory: GuestMemory,
                             wait: DeviceWait) throws(MonitorError) {
         try table.register(UKVM_HYPERCALL_WALLTIME) { gpa throws(MonitorError) in

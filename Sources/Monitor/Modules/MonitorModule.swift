@@ -10,6 +10,11 @@
 //   prepare             once the VM and guest memory exist (the net ring)
 //   describe            its part of the boot info (host_features, net_ring)
 //   registerHypercalls  install its handlers (once per number)
+//   sandboxNeeds        the system calls its handlers and its shutdown make
+//                       once the sandbox is on (Sandbox/SandboxPolicy.swift):
+//                       a module that opens a descriptor or drives the vCPU
+//                       declares the calls it makes on it here, and only
+//                       those are allowed
 //   shutdown            on every exit path (e.g. fdatasync block devices)
 // The modules are listed in one explicit array, `Launch.modules`.
 
@@ -26,6 +31,12 @@ struct DeviceRequest: Equatable {
 struct DeviceOption: Equatable {
     let name: String
     let flag: String
+}
+
+/// What a module may need to know to declare its sandbox rules.
+struct SandboxContext {
+    /// The vCPU's descriptor (for a module that drives the vCPU itself).
+    let vcpu: Int32
 }
 
 /// A descriptor the device wait watches for readability, and the handle of
@@ -65,6 +76,12 @@ protocol MonitorModule: AnyObject {
     /// for the attached devices.
     func registerHypercalls(_ table: inout HypercallTable, memory: GuestMemory,
                             wait: DeviceWait) throws(MonitorError)
+    /// The system calls the module's hypercalls and shutdown make once the
+    /// sandbox is on, with the arguments they pass (its descriptors).
+    func sandboxNeeds(_ context: SandboxContext) -> SandboxNeeds
+    /// The descriptors whose data must reach the disk however the monitor
+    /// ends (block devices): the sandbox's SIGSYS report syncs them too.
+    var durableDescriptors: [Int32] { get }
     /// Called once before the monitor exits, whatever the reason. Returns
     /// false if it failed in a way that loses data (a failed sync); the
     /// module has said what failed.
@@ -83,5 +100,7 @@ extension MonitorModule {
     func describe(_ info: inout ukvm_boot_info) {}
     func registerHypercalls(_ table: inout HypercallTable, memory: GuestMemory,
                             wait: DeviceWait) throws(MonitorError) {}
+    func sandboxNeeds(_ context: SandboxContext) -> SandboxNeeds { .none }
+    var durableDescriptors: [Int32] { [] }
     func shutdown() -> Bool { true }
 }

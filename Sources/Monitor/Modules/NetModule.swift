@@ -222,6 +222,15 @@ final class NetModule: MonitorModule {
         }
     }
 
+    /// Frames in and out of the taps: read and write on the monitor's own
+    /// (non-blocking) ones, preadv2 and pwritev2 (RWF_NOWAIT) on inherited
+    /// ones (Slot.shared).
+    func sandboxNeeds(_ context: SandboxContext) -> SandboxNeeds {
+        let attached = slots.filter { $0.fd >= 0 }
+        return .calls([.write, .read], on: attached.filter { !$0.shared }.map(\.fd), why: "taps")
+            + .calls([.pwritev2, .preadv2], on: attached.filter(\.shared).map(\.fd), why: "inherited taps")
+    }
+
     /// Writes one frame to a tap; returns a ukvm_result: AGAIN when the tap
     /// is full, EUNSPEC on any other failure or a short write.
     static func write(_ slot: Slot, frame: UnsafeRawPointer, length: UInt64) -> Int32 {

@@ -16,6 +16,11 @@ enum Console {
     /// The most one write(2) writes: a pipe that polls writable has room for it.
     static let chunk = Int(PIPE_BUF)
 
+    /// The console's calls: write on stdout (the guest's output) and stderr
+    /// (the monitor's lines), and ppoll before each write.
+    static let sandboxNeeds: SandboxNeeds =
+        .calls([.write], on: [1, 2], why: "console") + .call(.ppoll, why: "console: wait until writable")
+
     /// Writes all of `bytes` to `fd`. Gives up with EINTR when a stop
     /// signal arrives during the write, or, with `whilePending` false (the
     /// guest's output), as soon as one is pending: the run loop acts on it.

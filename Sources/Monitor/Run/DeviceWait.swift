@@ -32,6 +32,16 @@ final class DeviceWait {
     /// The descriptors the wait uses: the devices' and its timer.
     var descriptors: [Int32] { Array(fds.map(\.fd)) }
 
+    /// The wait's calls: ppoll (its arguments are pointers: nothing to
+    /// test), the timer, and the monotonic clock of the spin (the vDSO, or
+    /// the system call where the clock source has no vDSO support).
+    var sandboxNeeds: SandboxNeeds {
+        .call(.ppoll, why: "device wait, console")
+            + .calls([.timerfdSettime], on: [timer], why: "device wait: the deadline")
+            + SandboxNeeds([SandboxRule(.clockGettime, [ArgumentTest(0, .equals32(UInt32(CLOCK_MONOTONIC)))],
+                                        why: "device wait: the spin")])
+    }
+
     /// Watches `devices` (the attached network devices).
     init(_ devices: [PollDescriptor]) throws(MonitorError) {
         timer = ckvm_timerfd_create()

@@ -18,8 +18,9 @@ import Glibc
 
 enum Signals {
     /// The signal that asked us to stop, or 0. Allocated before any handler
-    /// is installed, so that the handler only stores through a pointer.
-    nonisolated(unsafe) private static var caughtSignal: UnsafeMutablePointer<Int32> = {
+    /// is installed, so that the handler only stores through a constant
+    /// pointer (no exclusivity check, no lazy set-up in the handler).
+    nonisolated(unsafe) private static let caughtSignal: UnsafeMutablePointer<Int32> = {
         let p = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
         p.initialize(to: 0)
         return p
@@ -35,16 +36,21 @@ enum Signals {
     static var caught: Int32 { caughtSignal.pointee }
 
     /// Ends the process by `signo`, its default action: the handler is
-    /// removed and the signal unblocked first.
+    /// removed and the signal unblocked first. The signal goes to the
+    /// process id recorded by `install` (kill, not raise: the sandbox then
+    /// has one call to allow, with the pid and the signal checked).
     static func die(by signo: Int32) -> Never {
         signal(signo, SIG_DFL)
         var set = sigset_t()
         sigemptyset(&set)
         sigaddset(&set, signo)
         sigprocmask(SIG_UNBLOCK, &set, nil)
-        raise(signo)
+        kill(pid ?? getpid(), signo)
         _exit(signalExitBase + signo)  // not reached: the default action ends us
     }
+
+    /// Our process id, recorded by `install`.
+    nonisolated(unsafe) private static var pid: pid_t?
 
     /// What a shell reports for a process killed by signal N.
     private static let signalExitBase: Int32 = 128
@@ -61,6 +67,7 @@ enum Signals {
     /// thread (the only one), outside the waits that admit them.
     static func install() {
         _ = caughtSignal
+        pid = getpid()
         var action = sigaction()
         action.__sigaction_handler.sa_handler = { signo in Signals.caughtSignal.pointee = signo }
         action.sa_mask = stopSet
@@ -76,6 +83,23 @@ enum Signals {
         sigprocmask(SIG_BLOCK, &block, mask)
         for s in stopSignals { sigdelset(mask, s) }
         waitMask = mask
+    }
+
+    /// The calls of signal handling during the run: return from the
+    /// handler, take a signal that interrupted KVM_RUN; and, to die by
+    /// SIGHUP (`die(by:)`, as solo5-hvt), reset its action, unblock it and
+    /// send it to ourselves.
+    static func sandboxNeeds(diesBySignal: Bool) -> SandboxNeeds {
+        let needs = SandboxNeeds.call(.rtSigreturn, why: "stop signal handler")
+            + .call(.rtSigtimedwait, why: "a stop signal that interrupted KVM_RUN")
+        guard diesBySignal else { return needs }
+        let sighup = UInt32(SIGHUP), why = "solo5-hvt dies by SIGHUP", pid = self.pid ?? getpid()
+        return needs + SandboxNeeds([
+            SandboxRule(.rtSigaction, [ArgumentTest(0, .equals32(sighup))], why: why),
+            SandboxRule(.rtSigprocmask, [ArgumentTest(0, .equals32(UInt32(SIG_UNBLOCK)))], why: why),
+            SandboxRule(.kill, [ArgumentTest(0, .equals32(UInt32(bitPattern: pid))), ArgumentTest(1, .equals32(sighup))],
+                        why: why),
+        ])
     }
 
     /// After KVM_RUN returned EINTR: takes a stop signal that is pending (it

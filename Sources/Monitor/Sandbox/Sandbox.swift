@@ -1,0 +1,75 @@
+// Sandbox.swift: puts the monitor in its sandbox, once everything is set
+// up and before the first KVM_RUN: no new privileges, no capabilities in
+// any set, then the seccomp filter of the run's policy on every thread.
+//
+// From then on the monitor can make only the calls its parts declared
+// (SandboxPolicy.swift), on the descriptors they opened; it cannot open a
+// file, a socket or a process, gain a privilege, or map executable memory.
+// `--x-no-sandbox` leaves it off, for debugging (strace, gdb and ASan work
+// either way, but a tool that makes calls of its own inside the monitor
+// needs it).
+
+import CKVM
+import Glibc
+
+enum Sandbox {
+    /// What the Swift runtime and the C library may do at any moment of the
+    /// run, and how the run ends: memory (never executable), and exit.
+    static let runtimeNeeds: SandboxNeeds =
+        .call(.exitGroup, why: "the end of the run")
+        + .call(.brk, why: "malloc: the heap grows or shrinks")
+        + SandboxNeeds([SandboxRule(.mmap, [ArgumentTest(2, .hasNone(UInt64(PROT_EXEC))),
+                                            ArgumentTest(3, .hasAll(UInt64(MAP_PRIVATE | MAP_ANONYMOUS))),
+                                            ArgumentTest(3, .hasNone(UInt64(MAP_SHARED)))],
+                                    why: "malloc: large blocks (private, anonymous, never executable)")])
+        + .call(.munmap, why: "free: large blocks")
+
+    /// Enters the sandbox with the filter for `policy`. Throws if any step
+    /// fails: a monitor that was asked for a sandbox does not run without.
+    static func enter(_ policy: SandboxPolicy) throws(MonitorError) {
+        let program = SeccompProgram.generate(policy)
+        guard program.count <= SeccompProgram.maxInstructions else {
+            throw .setup("sandbox: the filter has \(program.count) instructions, "
+                + "more than the kernel's \(SeccompProgram.maxInstructions)")
+        }
+        // READ_IMPLIES_EXEC (setarch -X) would make every readable mapping
+        // executable, behind the filter's back: cleared.
+        let persona = personality(0xffff_ffff)
+        if persona >= 0 && persona & Int32(READ_IMPLIES_EXEC) != 0 {
+            guard personality(UInt(persona & ~Int32(READ_IMPLIES_EXEC))) >= 0 else {
+                throw .setup("sandbox: clearing READ_IMPLIES_EXEC: \(errnoText(errno))")
+            }
+        }
+        guard ckvm_prctl(PR_SET_NO_NEW_PRIVS, 1, 0) == 0 else {
+            throw .setup("sandbox: PR_SET_NO_NEW_PRIVS: \(errnoText(errno))")
+        }
+        try dropCapabilities()
+        let result = program.withUnsafeBufferPointer { code in
+            var prog = sock_fprog(len: UInt16(code.count), filter: UnsafeMutablePointer(mutating: code.baseAddress))
+            return ckvm_seccomp_set_filter(UInt32(SECCOMP_FILTER_FLAG_TSYNC), &prog)
+        }
+        guard result == 0 else {
+            throw .setup(result > 0 ? "sandbox: thread \(result) cannot take the filter (TSYNC)"
+                                    : "sandbox: seccomp: \(errnoText(errno))")
+        }
+    }
+
+    /// Empties every capability set: ambient, bounding (which needs
+    /// CAP_SETPCAP: without it, as for any user but root, the bounding set
+    /// stays, and with no new privileges and no execve it grants nothing),
+    /// then effective, permitted and inheritable.
+    private static func dropCapabilities() throws(MonitorError) {
+        guard ckvm_prctl(PR_CAP_AMBIENT, UInt(PR_CAP_AMBIENT_CLEAR_ALL), 0) == 0 || errno == EINVAL else {
+            throw .setup("sandbox: clearing the ambient capabilities: \(errnoText(errno))")
+        }
+        // Capability numbers from 0 up, until the kernel knows no more.
+        var cap: UInt = 0
+        while ckvm_prctl(PR_CAPBSET_DROP, cap, 0) == 0 { cap += 1 }
+        guard errno == EINVAL || (errno == EPERM && cap == 0) else {
+            throw .setup("sandbox: dropping capability \(cap) from the bounding set: \(errnoText(errno))")
+        }
+        guard ckvm_capset_none() == 0 else {
+            throw .setup("sandbox: capset: \(errnoText(errno))")
+        }
+    }
+}

@@ -1,0 +1,35 @@
+// main.swift: ukvm-sandbox-probe, a test program (never installed): the
+// monitor as `ukvm` runs it, plus one system call the sandbox must stop,
+// made as soon as the sandbox is on (TestHooks.afterSandbox), chosen by
+// UKVM_PROBE. Tests/IntegrationTests/UkvmSandboxTests.swift runs it.
+//
+//   UKVM_PROBE=open     open a file                  (openat: never allowed)
+//   UKVM_PROBE=write    write to stdin's descriptor  (write: not on that fd)
+//   UKVM_PROBE=ioctl    KVM_GET_SREGS on the vCPU    (ioctl: not that request)
+//   UKVM_PROBE=mmap     map executable memory        (mmap: not with PROT_EXEC)
+//   UKVM_PROBE=none     nothing: the run goes on
+
+import CKVM
+import Glibc
+import Monitor
+
+let probe = getenv("UKVM_PROBE").map { String(cString: $0) } ?? "none"
+TestHooks.afterSandbox = { vcpu in
+    switch probe {
+    case "open":
+        _ = open("/etc/hostname", O_RDONLY)
+    case "write":
+        _ = write(0, "x", 1)
+    case "ioctl":
+        var sregs = kvm_sregs()
+        _ = ckvm_ioctl(vcpu, ckvm_KVM_GET_SREGS, &sregs)
+    case "mmap":
+        _ = mmap(nil, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+    default:
+        return
+    }
+    // Not reached when the sandbox is on.
+    let line = "probe: the call was made\n"
+    _ = write(2, line, line.utf8.count)
+}
+exit(Ukvm.run(rawArguments: Ukvm.commandLineArguments))

@@ -59,7 +59,7 @@ let package = Package(
         // built on the monitor library; Foundation-free like the monitor.
         .target(
             name: "OCI",
-            dependencies: ["Monitor", "COCI"],
+            dependencies: ["Monitor", "CKVM", "COCI"],
             swiftSettings: seesABIHeaders
         ),
         // `ukvm-oci`: main() calls the OCI library and exits with what it returns.

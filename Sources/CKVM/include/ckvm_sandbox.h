@@ -15,6 +15,7 @@
 #include <linux/audit.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
+#include <linux/futex.h>
 #include <linux/seccomp.h>
 
 /* The architecture seccomp_data.arch names for x86_64 system calls. */

@@ -229,6 +229,7 @@ final class NetModule: MonitorModule {
         let attached = slots.filter { $0.fd >= 0 }
         return .calls([.write, .read], on: attached.filter { !$0.shared }.map(\.fd), why: "taps")
             + .calls([.pwritev2, .preadv2], on: attached.filter(\.shared).map(\.fd), why: "inherited taps")
+            + (ring?.sandboxNeeds ?? .none)
     }
 
     /// Writes one frame to a tap; returns a ukvm_result: AGAIN when the tap

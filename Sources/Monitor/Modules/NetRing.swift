@@ -23,6 +23,9 @@ final class NetRing: @unchecked Sendable {
     private var thread: pthread_t?
     /// Set by stop(); read by the thread. Only ever 0 or 1.
     private let stopping = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+    /// Set by the thread once it runs: start() waits for it, so that the
+    /// thread's own start-up is over before the sandbox goes on.
+    private let running = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
     /// The thread's own copies of the indices it writes.
     private var entHead: UInt32 = 0
     private var comTail: UInt32 = 0
@@ -62,12 +65,35 @@ final class NetRing: @unchecked Sendable {
         self.devices = devices
         kick = fd
         stopping.initialize(to: 0)
+        running.initialize(to: 0)
     }
 
     deinit {
         stop()
         close(kick)
         stopping.deallocate()
+        running.deallocate()
+    }
+
+    /// What the ring's thread and its stop do once the sandbox is on (the
+    /// taps' reads and writes are NetModule's): sleep on the kick and be
+    /// woken at the end; join; the thread's exit (glibc blocks signals and
+    /// releases the stack); the locks two threads may contend for (glibc's
+    /// and the Swift runtime's: private futexes only); and the kick closed
+    /// with the ring.
+    var sandboxNeeds: SandboxNeeds { NetRing.sandboxNeeds(kick: kick) }
+
+    static func sandboxNeeds(kick: Int32) -> SandboxNeeds {
+        let futex = [FUTEX_WAIT_PRIVATE, FUTEX_WAKE_PRIVATE, FUTEX_LOCK_PI_PRIVATE, FUTEX_UNLOCK_PI_PRIVATE,
+                     FUTEX_WAIT_BITSET | FUTEX_CLOCK_REALTIME]
+        return .calls([.read, .write, .close], on: [kick], why: "net ring: the kick")
+            + SandboxNeeds(futex.map { SandboxRule(.futex, [ArgumentTest(1, .equals32(UInt32($0)))],
+                                                   why: "net ring: locks, pthread_join") })
+            + SandboxNeeds([SandboxRule(.madvise, [ArgumentTest(2, .equals32(UInt32(MADV_DONTNEED)))],
+                                        why: "net ring: the thread's stack released"),
+                            SandboxRule(.rtSigprocmask, [ArgumentTest(0, .equals32(UInt32(SIG_BLOCK)))],
+                                        why: "net ring: the thread exits")])
+            + .call(.exit, why: "net ring: the thread exits")
     }
 
     /// Starts the thread, with the stop signals blocked in it: they are for
@@ -82,6 +108,7 @@ final class NetRing: @unchecked Sendable {
         let context = Unmanaged.passRetained(self).toOpaque()
         let e = pthread_create(&t, nil, { context in
             let ring = Unmanaged<NetRing>.fromOpaque(context!).takeRetainedValue()
+            ckvm_store_release_u32(ring.running, 1)
             ring.serve()
             return nil
         }, context)
@@ -90,6 +117,7 @@ final class NetRing: @unchecked Sendable {
             throw .setup("cannot start the network ring's thread: \(errnoText(e))")
         }
         thread = t
+        while ckvm_load_acquire_u32(running) == 0 { sched_yield() }
     }
 
     /// Stops the thread and waits for it.

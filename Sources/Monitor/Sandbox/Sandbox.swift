@@ -17,6 +17,7 @@ enum Sandbox {
     /// run, and how the run ends: memory (never executable), and exit.
     static let runtimeNeeds: SandboxNeeds =
         .call(.exitGroup, why: "the end of the run")
+        + .call(.gettid, why: "the Swift runtime: a global's first use (swift_once)")
         + .call(.brk, why: "malloc: the heap grows or shrinks")
         + SandboxNeeds([SandboxRule(.mmap, [ArgumentTest(2, .hasNone(UInt64(PROT_EXEC))),
                                             ArgumentTest(3, .hasAll(UInt64(MAP_PRIVATE | MAP_ANONYMOUS))),

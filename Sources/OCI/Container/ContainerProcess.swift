@@ -6,12 +6,15 @@
 //           command line, tell `create` it is ready (or what is wrong),
 //           then wait on the start FIFO without booting anything;
 //   start:  one byte through the FIFO lets it go on: taps and redirects,
-//           then the monitor runs in this very process (Ukvm.run), and its
-//           exit status (the guest's) is the container's.
+//           then the monitor runs in a fork of this process (Ukvm.run in
+//           MonitorChild: it sandboxes itself, and this process must still
+//           remove the redirects afterwards), and its exit status (the
+//           guest's) is the container's.
 //
-// Running the monitor in-process rather than exec'ing build/bin/ukvm: one
-// binary to install, no path to find at start, no exec on the start path,
-// and the process containerd watches is the monitor from create on.
+// Running the monitor from this binary rather than exec'ing build/bin/ukvm:
+// one binary to install, no path to find at start, no exec on the start
+// path, and the process containerd watches waits for the monitor from
+// create on.
 
 import Glibc
 import Monitor
@@ -106,7 +109,7 @@ struct ContainerProcess {
             return MonitorLimits.startFailureStatus
         }
         let taps = zip(plan.nets, zip(redirects, facts)).map { ($0.name, $1.0.fd, $1.1.mac) }
-        return Ukvm.run(arguments: plan.monitorArguments(taps: taps, guestArgs: guestArgs))
+        return MonitorChild.run(arguments: plan.monitorArguments(taps: taps, guestArgs: guestArgs))
     }
 
     private func report(_ sync: Int32, _ message: String) {

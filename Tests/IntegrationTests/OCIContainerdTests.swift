@@ -123,6 +123,9 @@ struct OCIContainerdTests {
         #expect(hasTap(box), "the guest did not start")
         let pid = taskPID(containerd, "kill1")
         #expect(pid != nil)
+        // The PID containerd knows is the monitor itself: it holds the VM.
+        let fds = sh("ls -l /proc/\(pid ?? 0)/fd").output
+        #expect(fds.contains("kvm-vm") && fds.contains("kvm-vcpu"), "containerd's PID is not the monitor: \(fds)")
         #expect(containerd.stateEntries == ["kill1"])
         let kill = containerd.ctr(["task", "kill", "kill1"])
         #expect(kill.status == 0, "\(kill)")

@@ -6,15 +6,16 @@
 //           command line, tell `create` it is ready (or what is wrong),
 //           then wait on the start FIFO without booting anything;
 //   start:  one byte through the FIFO lets it go on: taps and redirects,
-//           then the monitor runs in a fork of this process (Ukvm.run in
-//           MonitorChild: it sandboxes itself, and this process must still
-//           remove the redirects afterwards), and its exit status (the
-//           guest's) is the container's.
+//           then the monitor runs in this very process (Ukvm.run), and its
+//           exit status (the guest's) is the container's.
 //
-// Running the monitor from this binary rather than exec'ing build/bin/ukvm:
-// one binary to install, no path to find at start, no exec on the start
-// path, and the process containerd watches waits for the monitor from
-// create on.
+// Running the monitor in-process rather than exec'ing build/bin/ukvm: one
+// binary to install, no path to find at start, no exec on the start path,
+// and the process containerd watches and signals is the monitor itself.
+// The monitor sandboxes itself before the guest runs (docs/hardening.md),
+// so this process cannot run tc afterwards: the redirects are taken off by
+// `delete`, which the shim (and `run`) always calls; the taps go with the
+// monitor's descriptors.
 
 import Glibc
 import Monitor
@@ -99,17 +100,17 @@ struct ContainerProcess {
     /// Taps and redirects, then the monitor; returns the exit status.
     private func start(guestArgs: [String], facts: [InterfaceFacts]) -> Int32 {
         var redirects: [TapRedirect] = []
-        defer { for r in redirects { TapRedirect.remove(interface: r.interface) } }
         do throws(OCIError) {
             for (i, f) in facts.enumerated() {
                 redirects.append(try TapRedirect.setUp(f, tap: TapRedirect.tapName(containerID: id, index: i)))
             }
         } catch {
+            for r in redirects { TapRedirect.remove(interface: r.interface) }
             log.error("\(plan.imagePath): \(error.message)")
             return MonitorLimits.startFailureStatus
         }
         let taps = zip(plan.nets, zip(redirects, facts)).map { ($0.name, $1.0.fd, $1.1.mac) }
-        return MonitorChild.run(arguments: plan.monitorArguments(taps: taps, guestArgs: guestArgs))
+        return Ukvm.run(arguments: plan.monitorArguments(taps: taps, guestArgs: guestArgs))
     }
 
     private func report(_ sync: Int32, _ message: String) {

@@ -38,12 +38,24 @@
  *     IOPL says; and IDTR = {idt, UKVM_IDT_SIZE - 1}: exceptions raised in
  *     ring 3 enter the guest's ring-0 handlers on a stack of their own;
  *   - CR4.FSGSBASE set when the vCPU's CPUID has FSGSBASE (leaf 7, EBX bit 0),
- *     so the guest can set its TLS base with WRFSBASE instead of WRMSR.
+ *     so the guest can set its TLS base with WRFSBASE instead of WRMSR;
+ *   - W^X: the image's pages are mapped as its PT_LOAD segments say: an
+ *     executable segment read-only and executable, a read-only one
+ *     read-only; every other page of memory (data, bss, heap, stack, boot
+ *     info, GDT/TSS) is never executable (the NX bit, EFER.NXE set when the
+ *     vCPU's CPUID has NX: leaf 0x80000001, EDX bit 20). CR0.WP holds at
+ *     ring 0 too. A page shared by a writable and an executable segment is
+ *     refused. 2 MiB regions whose pages differ get 4 KiB page tables: the
+ *     one at UKVM_PTE_BASE, then up to UKVM_CPL3_EXTRA_PTS more from
+ *     UKVM_CPL3_EXTRA_PT_BASE (not present to the guest, like all pages
+ *     below UKVM_GUARD_END);
  *
  * The guest fills its IDT itself (it is ordinary writable memory) before it
  * can fault. Everything else in the entry state is as in the base ABI.
  */
 #define UKVM_TSS_IO_PORTS   0x1000     /* the bitmap allows ports 0 to 0xfff */
+#define UKVM_CPL3_EXTRA_PT_BASE 0x9000 /* page tables after UKVM_PTE_BASE */
+#define UKVM_CPL3_EXTRA_PTS     7      /* 0x9000 - 0xffff */
 
 #define UKVM_NOTE_NAME      "UKVM"
 #define UKVM_NOTE_CPL3      0x334c5043 /* "CPL3" */
@@ -128,6 +140,9 @@ UKVM_CHECK_LAYOUT(ukvm_tss, rsp0, 4);
 UKVM_CHECK_LAYOUT(ukvm_tss, ist, 36);
 UKVM_CHECK_LAYOUT(ukvm_tss, iomap_base, 102);
 /* The TSS, the bitmap, and the 0xff byte the CPU requires after it, less 1. */
+_Static_assert(UKVM_CPL3_EXTRA_PT_BASE == UKVM_PTE_BASE + 0x1000 &&
+               UKVM_CPL3_EXTRA_PT_BASE + UKVM_CPL3_EXTRA_PTS * 0x1000 == UKVM_GUARD_END,
+               "the extra page tables fill the pages between the first and the guard's end");
 _Static_assert(UKVM_TSS_LIMIT == sizeof(struct ukvm_tss) + UKVM_TSS_IO_PORTS / 8,
                "UKVM_TSS_LIMIT");
 UKVM_CHECK_SIZE(ukvm_cpl3_note_desc, 24);

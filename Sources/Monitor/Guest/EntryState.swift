@@ -8,9 +8,12 @@
 import CKVM
 
 enum EntryState {
-    /// Page tables, GDT and TSS in guest memory.
-    static func buildMemory(_ memory: GuestMemory, cpl3: CPL3Note?) throws(MonitorError) {
-        try PageTables.build(in: memory, user: cpl3 != nil)
+    /// Page tables, GDT and TSS in guest memory. A CPL3 image's page tables
+    /// keep W^X as `protection` says (NX only if the vCPU has it).
+    static func buildMemory(_ memory: GuestMemory, cpl3: CPL3Note?, protection: ImageProtection = .none,
+                            nx: Bool = false) throws(MonitorError) {
+        try PageTables.build(in: memory, user: cpl3 != nil,
+                             wx: cpl3 == nil ? nil : PageTables.WX(protection: protection, nx: nx))
         try GDT.build(in: memory, cpl3: cpl3)
     }
 
@@ -33,8 +36,10 @@ enum EntryState {
     /// The special registers of the entry state, on top of KVM's reset
     /// values in `initial`. A CPL3 image also gets CR4.FSGSBASE when the
     /// vCPU has the feature: ring 3 cannot write MSR_FS_BASE, so WRFSBASE is
-    /// how it sets its TLS base (ukvm_abi.h).
-    static func specialRegisters(_ initial: kvm_sregs, cpl3: CPL3Note?, fsgsbase: Bool = false) -> kvm_sregs {
+    /// how it sets its TLS base (ukvm_abi.h); and EFER.NXE with `nx`, for
+    /// the NX bits of its W^X page tables (ukvm_ext.h).
+    static func specialRegisters(_ initial: kvm_sregs, cpl3: CPL3Note?, fsgsbase: Bool = false,
+                                 nx: Bool = false) -> kvm_sregs {
         var s = initial
         s.cr0 = X86.cr0PE | X86.cr0NE | X86.cr0WP | X86.cr0PG
         s.cr3 = PageTables.pml4
@@ -51,6 +56,7 @@ enum EntryState {
             s.cs = code
             s.ss = data; s.ds = data; s.es = data; s.fs = data; s.gs = data
             if fsgsbase { s.cr4 |= X86.cr4FSGSBASE }
+            if nx { s.efer |= X86.eferNXE }   // the page tables' NX bits (W^X)
             s.gdt.limit = UInt16(GDT.cpl3Entries * 8 - 1)
             s.idt.base = cpl3.idt
             s.idt.limit = UInt16(CPL3Note.idtSize - 1)

@@ -37,6 +37,10 @@ final class GuestMemory {
     let size: UInt64
     /// Whether `base` came from mmap (and deinit must unmap it).
     private let mapped: Bool
+    /// Ranges [start, end) made read-only by `protect`, sorted; `low` and
+    /// `high` bound them all, so that most checks look at nothing else.
+    private(set) var readOnly: [(start: UInt64, end: UInt64)] = []
+    private var low: UInt64 = .max, high: UInt64 = 0
 
     /// Maps `size` bytes of zeroed anonymous memory. MAP_NORESERVE: the guest
     /// only costs the host what it touches.
@@ -71,7 +75,34 @@ final class GuestMemory {
     @inline(__always)
     func contains(gpa: UInt64, count: UInt64, _ access: GuestAccess = .monitor) -> Bool {
         let (end, overflow) = gpa.addingReportingOverflow(count)
-        return !overflow && end <= size && (gpa >= access.lowest || count == 0)
+        guard !overflow, end <= size, gpa >= access.lowest || count == 0 else { return false }
+        // What the guest hands the monitor to write must not be read-only.
+        return access != .guestWritable || end <= low || gpa >= high || count == 0 || !overlapsReadOnly(gpa, end)
+    }
+
+    /// Whether [gpa, end) overlaps a read-only range.
+    func overlapsReadOnly(_ gpa: UInt64, _ end: UInt64) -> Bool {
+        readOnly.contains { gpa < $0.end && end > $0.start }
+    }
+
+    /// Makes `ranges` (page-aligned) read-only in the monitor's mapping of
+    /// guest memory: neither the guest (through KVM) nor the monitor on its
+    /// behalf can write them any more. Upstream's tender does the same with
+    /// an image's read-only segments.
+    func protect(_ ranges: [(start: UInt64, end: UInt64)]) throws(MonitorError) {
+        for r in ranges {
+            guard r.start < r.end, r.start % X86.pageSize == 0, r.end % X86.pageSize == 0,
+                  contains(gpa: r.start, count: r.end - r.start) else {
+                throw .setup("cannot protect \(hex(r.start))-\(hex(r.end)) of guest memory")
+            }
+            guard mprotect(base + Int(r.start), Int(r.end - r.start), PROT_READ) == 0 else {
+                throw .setup("mprotect of guest memory: \(errnoText(errno))")
+            }
+            readOnly.append(r)
+            low = min(low, r.start)
+            high = max(high, r.end)
+        }
+        readOnly.sort { $0.start < $1.start }
     }
 
     /// The host address of [gpa, gpa + count), or a guest fault if any byte

@@ -14,12 +14,14 @@ enum X86 {
     static let cr4FSGSBASE: UInt64 = 1 << 16
     static let eferLME: UInt64 = 1 << 8
     static let eferLMA: UInt64 = 1 << 10
+    static let eferNXE: UInt64 = 1 << 11
 
     // Page-table entry bits.
     static let ptePresent: UInt64 = 1 << 0
     static let pteWritable: UInt64 = 1 << 1
     static let pteUser: UInt64 = 1 << 2
     static let ptePageSize: UInt64 = 1 << 7
+    static let pteNX: UInt64 = 1 << 63
 
     // RFLAGS: bit 1 is always set; IOPL 3 lets ring 3 use `out`.
     static let rflagsDefault: UInt64 = 0x2

@@ -96,7 +96,8 @@ enum ELF {
         }
         return ELFImage(bytes: bytes, entry: header.entry, segments: segments,
                         kernelEnd: last.end, abi: abi,
-                        manifest: found.manifest ?? Manifest.empty, cpl3: found.cpl3)
+                        manifest: found.manifest ?? Manifest.empty, cpl3: found.cpl3,
+                        protection: try ImageProtection.of(segments, strict: found.cpl3 != nil))
     }
 
     /// The `wanted` notes of any Solo5 image, for any target (solo5-elftool),

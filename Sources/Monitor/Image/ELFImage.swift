@@ -29,6 +29,8 @@ struct ELFImage {
     let manifest: Manifest
     /// Present when the image asks to run at CPL 3 (our extension).
     let cpl3: CPL3Note?
+    /// Its read-only and executable pages (W^X).
+    let protection: ImageProtection
 
     /// Copies every segment into guest memory and zeroes its .bss.
     func load(into memory: GuestMemory) throws(MonitorError) {

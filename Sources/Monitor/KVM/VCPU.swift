@@ -51,19 +51,29 @@ final class VCPU {
         guard ckvm_ioctl(fd, ckvm_KVM_SET_SREGS, &sregs) == 0 else { throw KVMError("KVM_SET_SREGS") }
     }
 
+    /// What the entry state needs to know of the vCPU's CPU.
+    struct Features: Equatable {
+        /// RDFSBASE/WRFSBASE (leaf 7, subleaf 0, EBX bit 0).
+        var fsgsbase = false
+        /// The NX bit in page tables (leaf 0x80000001, EDX bit 20).
+        var nx = false
+    }
+
     /// Passes the host's supported CPUID through to the guest, and says
-    /// whether it has FSGSBASE (leaf 7, subleaf 0, EBX bit 0).
+    /// which of the features the entry state uses it has.
     /// The corresponding ioctls are `KVM_GET_SUPPORTED_CPUID`, `KVM_SET_CPUID2`.
-    func setSupportedCPUID() throws(KVMError) -> Bool {
+    func setSupportedCPUID() throws(KVMError) -> Features {
         let cpuid = try vm.kvm.supportedCPUID()
         defer { cpuid.deallocate() }
         guard ckvm_ioctl(fd, ckvm_KVM_SET_CPUID2, cpuid) == 0 else { throw KVMError("KVM_SET_CPUID2") }
         let count = Int(cpuid.assumingMemoryBound(to: kvm_cpuid2.self).pointee.nent)
         let entries = (cpuid + MemoryLayout<kvm_cpuid2>.size).assumingMemoryBound(to: kvm_cpuid_entry2.self)
-        for i in 0..<count where entries[i].function == 7 && entries[i].index == 0 {
-            return entries[i].ebx & 1 != 0
+        var features = Features()
+        for i in 0..<count {
+            if entries[i].function == 7 && entries[i].index == 0 { features.fsgsbase = entries[i].ebx & 1 != 0 }
+            if entries[i].function == 0x8000_0001 { features.nx = entries[i].edx & (1 << 20) != 0 }
         }
-        return false
+        return features
     }
 
     /// The guest TSC frequency in Hz. The corresponding ioctl is `KVM_GET_TSC_KHZ`.
@@ -91,6 +101,7 @@ final class VCPU {
         if ckvm_ioctl_value(fd, runRequest, 0) != 0 {
             let e = errno
             if e == EINTR || e == EAGAIN { return .interrupted }
+            if e == EFAULT { return .memoryFault }
             throw KVMError("KVM_RUN", errno: e)
         }
         let reason = ckvm_run_exit_reason(state)

@@ -11,7 +11,10 @@ enum VMExit: Equatable {
     case shutdown
     case internalError(suberror: UInt32)
     case failEntry(reason: UInt64)
-    /// KVM_RUN returned EINTR/EAGAIN (a signal, or immediate_exit).
+    /// KVM_RUN returned EINTR/EAGAIN (a signal).
     case interrupted
+    /// KVM_RUN returned EFAULT: the guest touched memory the monitor's
+    /// mapping does not let it (a write to a read-only page).
+    case memoryFault
     case other(reason: UInt32)
 }

@@ -112,10 +112,10 @@ final class Launch {
         }
         let memory = try GuestMemory(size: plan.total)
         try image.load(into: memory)
-        try EntryState.buildMemory(memory, cpl3: image.cpl3)
 
-        // 5. KVM: one VM, one memory slot, one vCPU in the entry state; then
-        // what modules share with the guest (the network ring).
+        // 5. KVM: one VM, one memory slot, one vCPU in the entry state (page
+        // tables, GDT, TSS and registers, with what its CPU has); then what
+        // modules share with the guest (the network ring).
         let vcpu = try makeVCPU(memory: memory, guestSize: plan.guest, image: image)
         for (m, at) in zip(modules, plan.reserved) { try m.prepare(vm: vcpu.vm, memory: memory, reserved: at) }
 
@@ -126,6 +126,8 @@ final class Launch {
         info.cpu_cycle_freq = try vcpu.tscFrequency()
         for m in modules { m.describe(&info) }
         _ = try BootInfo.write(info, to: memory, manifest: manifest, commandLine: options.commandLine)
+        // The image's code and read-only data, read-only from now on (W^X).
+        try memory.protect(image.protection.ranges.map { ($0.start, $0.end) })
 
         // 7. Hypercalls and signals.
         let wait = try DeviceWait(modules.flatMap(\.pollDescriptors))
@@ -141,7 +143,7 @@ final class Launch {
         // 8. The sandbox, then the run.
         if options.sandbox { try enterSandbox(vcpu: vcpu.fd, wait: wait) }
         TestHooks.afterSandbox?(vcpu.fd)
-        return outcome(of: RunLoop(vcpu: vcpu, hypercalls: table).run(), vcpu: vcpu)
+        return outcome(of: RunLoop(vcpu: vcpu, hypercalls: table, memory: memory).run(), vcpu: vcpu)
     }
 
     nonisolated(unsafe) private static var keptUntilExit: [AnyObject] = []
@@ -173,9 +175,10 @@ final class Launch {
         let vm = try KVM().createVM()
         try vm.setMemory(memory)
         let vcpu = try vm.createVCPU(id: 0)
-        let fsgsbase = try vcpu.setSupportedCPUID()
-        try vcpu.setSpecialRegisters(EntryState.specialRegisters(try vcpu.specialRegisters(),
-                                                                 cpl3: image.cpl3, fsgsbase: fsgsbase))
+        let cpu = try vcpu.setSupportedCPUID()
+        try EntryState.buildMemory(memory, cpl3: image.cpl3, protection: image.protection, nx: cpu.nx)
+        try vcpu.setSpecialRegisters(EntryState.specialRegisters(try vcpu.specialRegisters(), cpl3: image.cpl3,
+                                                                 fsgsbase: cpu.fsgsbase, nx: cpu.nx))
         try vcpu.setRegisters(EntryState.registers(entry: image.entry, memorySize: guestSize,
                                                    cpl3: image.cpl3 != nil))
         return vcpu

@@ -20,6 +20,10 @@ enum RunOutcome: Equatable {
 struct RunLoop {
     let vcpu: VCPU
     let hypercalls: HypercallTable
+    /// Guest memory, for what a write to its read-only pages looks like.
+    let memory: GuestMemory
+
+    static let readOnlyWrite = "write to read-only memory (the image's code or read-only data)"
 
     func run() -> RunOutcome {
         while true {
@@ -53,7 +57,16 @@ struct RunLoop {
                 Signals.takePending()
                 continue
             case .mmio(let address, let isWrite):
+                // KVM emulates a write to memory its mapping has read-only
+                // (the image's, GuestMemory.protect) as MMIO.
+                if isWrite && memory.overlapsReadOnly(address, address &+ 1) {
+                    return .guestFault(RunLoop.readOnlyWrite + " at gpa \(hex(address))")
+                }
                 return .guestFault("MMIO \(isWrite ? "write" : "read") at unmapped address \(hex(address))")
+            case .memoryFault:
+                // Where the guest's own writes run natively, KVM cannot map
+                // read-only memory writable and KVM_RUN fails with EFAULT.
+                return .guestFault(RunLoop.readOnlyWrite + " (KVM_RUN: Bad address)")
             case .hlt:
                 return .guestFault("hlt instruction")
             case .shutdown:

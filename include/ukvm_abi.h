@@ -94,6 +94,7 @@
 #define UKVM_HOST_FEATURE_RING_IO     (1U << 0)
 #define UKVM_HOST_FEATURE_NETIO       (1U << 16)
 #define UKVM_HOST_FEATURE_BLOCK_MULTI (1U << 17)
+#define UKVM_HOST_FEATURE_DEBUG       (1U << 18) /* a debugger takes #DB and #BP */
 #define UKVM_BLOCK_MAX_REQUEST        0x100000 /* 1 MiB */
 
 /*

@@ -13,6 +13,12 @@
  *     guest sends a request of many blocks in one BLOCK_READ/BLOCK_WRITE
  *     only then, and one hypercall per block otherwise. No struct changes.
  *
+ *   - fault reports: the cookie a kernel hands over with HALT when it ends
+ *     on a fault starts with the layout every hvt monitor reads (upstream's
+ *     trap registers) and goes on with ours (all registers, the kind of
+ *     fault); and, only when the monitor sets UKVM_HOST_FEATURE_DEBUG, #DB
+ *     and #BP go to the monitor's debugger, which resumes the guest.
+ *
  * Dual use, like ukvm_abi.h; assembly files may include it for the note.
  */
 #ifndef UKVM_EXT_H
@@ -90,6 +96,44 @@
  */
 #define UKVM_NETIO_MAX_FRAMES     64
 
+/*
+ * Fault reports: the HALT cookie of a kernel that ends on a fault.
+ *
+ * A kernel that stops on a CPU exception it cannot handle, or in
+ * solo5_abort() (or a failed assertion, or a panic), passes the address of
+ * a struct ukvm_fault_cookie as HALT's cookie, with exit status 255
+ * (SOLO5_EXIT_ABORT). The monitor may then write a core file from it
+ * (ukvm --dumpcore), or stop in its debugger (ukvm --gdb).
+ *
+ *   - The first 56 bytes are what the hvt ABI's monitors already read from
+ *     a HALT cookie of status 255: the trap frame's cr2, error code, rip,
+ *     cs, rflags, rsp and ss (upstream's struct x86_trap_regs). A monitor
+ *     that knows nothing more reads those, and nothing changes for it.
+ *   - Then ours: magic and version (a cookie without them is read as the
+ *     56 bytes above only), the kind of fault, the vector, and the rest of
+ *     the general registers. For a TRAP they are the interrupted context
+ *     (the CPU's frame and the registers the trap stub saved); for an ABORT
+ *     the context of the aborting function at the point it was called from,
+ *     with cr2, error_code and vector 0.
+ *
+ * Debug traps (UKVM_HOST_FEATURE_DEBUG, ukvm_abi.h): when the monitor sets
+ * the bit (ukvm --gdb), a kernel that takes #DB (vector 1) or #BP (vector 3)
+ * reports nothing itself: it passes a TRAP cookie with HALT at once. The
+ * monitor may then resume the guest in the interrupted context, with the
+ * cookie's registers (possibly changed by the debugger); this is the only
+ * HALT that may come back, and it comes back to the cookie's rip, not after
+ * the hypercall. Under PVM this is how breakpoints and single steps of
+ * ring-3 code reach the debugger: KVM's guest debugging does not intercept
+ * them there. Without the bit, #DB and #BP are fatal like any other trap.
+ */
+#define UKVM_FAULT_STATUS      255        /* SOLO5_EXIT_ABORT (solo5.h) */
+#define UKVM_FAULT_MAGIC       0x544c4146 /* "FALT" */
+#define UKVM_FAULT_VERSION     1
+#define UKVM_FAULT_TRAP        1  /* a CPU exception; vector says which */
+#define UKVM_FAULT_ABORT       2  /* solo5_abort(), assertion, panic */
+#define UKVM_FAULT_VECTOR_DB   1  /* #DB: single step */
+#define UKVM_FAULT_VECTOR_BP   3  /* #BP: int3, a breakpoint */
+
 #ifndef __ASSEMBLER__
 
 /*
@@ -135,6 +179,24 @@ struct ukvm_hc_netio {
     int32_t ret;                /* OUT: enum ukvm_result */
 };
 
+struct ukvm_fault_cookie {
+    /* What every hvt monitor reads (upstream's x86_trap_regs). */
+    uint64_t cr2;               /* #PF: the faulting address, else 0 */
+    uint64_t error_code;        /* the CPU's error code, else 0 */
+    uint64_t rip;
+    uint64_t cs;
+    uint64_t rflags;
+    uint64_t rsp;
+    uint64_t ss;
+    /* Ours. */
+    uint32_t magic;             /* UKVM_FAULT_MAGIC */
+    uint32_t version;           /* UKVM_FAULT_VERSION */
+    uint32_t kind;              /* UKVM_FAULT_TRAP or UKVM_FAULT_ABORT */
+    uint32_t vector;            /* TRAP: the exception vector, else 0 */
+    uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+};
+
 UKVM_CHECK_SIZE(ukvm_tss, 104);
 UKVM_CHECK_LAYOUT(ukvm_tss, rsp0, 4);
 UKVM_CHECK_LAYOUT(ukvm_tss, ist, 36);
@@ -164,6 +226,24 @@ UKVM_CHECK_LAYOUT(ukvm_hc_netio, timeout_nsecs, 24);
 UKVM_CHECK_LAYOUT(ukvm_hc_netio, ready_set, 32);
 UKVM_CHECK_LAYOUT(ukvm_hc_netio, rx_filled, 40);
 UKVM_CHECK_LAYOUT(ukvm_hc_netio, ret, 44);
+UKVM_CHECK_SIZE(ukvm_fault_cookie, 192);
+UKVM_CHECK_LAYOUT(ukvm_fault_cookie, cr2, 0);
+UKVM_CHECK_LAYOUT(ukvm_fault_cookie, error_code, 8);
+UKVM_CHECK_LAYOUT(ukvm_fault_cookie, rip, 16);
+UKVM_CHECK_LAYOUT(ukvm_fault_cookie, cs, 24);
+UKVM_CHECK_LAYOUT(ukvm_fault_cookie, rflags, 32);
+UKVM_CHECK_LAYOUT(ukvm_fault_cookie, rsp, 40);
+UKVM_CHECK_LAYOUT(ukvm_fault_cookie, ss, 48);
+UKVM_CHECK_LAYOUT(ukvm_fault_cookie, magic, 56);
+UKVM_CHECK_LAYOUT(ukvm_fault_cookie, version, 60);
+UKVM_CHECK_LAYOUT(ukvm_fault_cookie, kind, 64);
+UKVM_CHECK_LAYOUT(ukvm_fault_cookie, vector, 68);
+UKVM_CHECK_LAYOUT(ukvm_fault_cookie, rax, 72);
+UKVM_CHECK_LAYOUT(ukvm_fault_cookie, rbp, 120);
+UKVM_CHECK_LAYOUT(ukvm_fault_cookie, r8, 128);
+UKVM_CHECK_LAYOUT(ukvm_fault_cookie, r15, 184);
+_Static_assert(sizeof(struct ukvm_fault_cookie) <= UKVM_HALT_COOKIE_MAX,
+               "the fault cookie fits HALT's cookie");
 
 #endif /* !__ASSEMBLER__ */
 

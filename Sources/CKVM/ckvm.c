@@ -24,6 +24,9 @@ const unsigned long ckvm_KVM_GET_SREGS = KVM_GET_SREGS;
 const unsigned long ckvm_KVM_SET_SREGS = KVM_SET_SREGS;
 const unsigned long ckvm_KVM_SET_CPUID2 = KVM_SET_CPUID2;
 const unsigned long ckvm_KVM_GET_TSC_KHZ = KVM_GET_TSC_KHZ;
+const unsigned long ckvm_KVM_SET_GUEST_DEBUG = KVM_SET_GUEST_DEBUG;
+const unsigned long ckvm_KVM_GET_FPU = KVM_GET_FPU;
+const unsigned long ckvm_KVM_SET_FPU = KVM_SET_FPU;
 
 const unsigned long ckvm_TUNSETIFF = TUNSETIFF;
 const unsigned long ckvm_TUNGETIFF = TUNGETIFF;
@@ -31,3 +34,13 @@ const unsigned long ckvm_SIOCGIFFLAGS = SIOCGIFFLAGS;
 const unsigned long ckvm_SIOCGIFMTU = SIOCGIFMTU;
 
 const unsigned long ckvm_BLKGETSIZE64 = BLKGETSIZE64;
+
+/*
+ * Core files: NT_PRSTATUS carries the general registers as elf_gregset_t,
+ * which on x86_64 is struct user_regs_struct in disguise (the layout gdb
+ * reads); the monitor fills the struct and copies it in.
+ */
+_Static_assert(sizeof(elf_gregset_t) == sizeof(struct user_regs_struct),
+               "elf_gregset_t is user_regs_struct");
+_Static_assert(sizeof(elf_fpregset_t) == sizeof(struct user_fpregs_struct),
+               "elf_fpregset_t is user_fpregs_struct");

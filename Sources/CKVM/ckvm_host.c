@@ -51,3 +51,8 @@ int ckvm_set_vcpu_signal_mask(int vcpufd, const sigset_t *mask)
     memcpy(arg.set, mask, sizeof arg.set);
     return ioctl(vcpufd, KVM_SET_SIGNAL_MASK, &arg);
 }
+
+int ckvm_dup3(int oldfd, int newfd, int flags)
+{
+    return dup3(oldfd, newfd, flags);
+}

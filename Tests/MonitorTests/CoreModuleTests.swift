@@ -51,9 +51,9 @@ import Testing
         let h = try Harness()
         let memory = h.memory
         try memory.store(ukvm_hc_halt(cookie: 0, exit_status: 42, _pad: 0), gpa: args)
-        #expect(try h.call(UKVM_HYPERCALL_HALT, args) == .halt(status: 42))
+        #expect(try h.call(UKVM_HYPERCALL_HALT, args) == .halt(status: 42, cookie: 0))
         try memory.store(ukvm_hc_halt(cookie: buffer, exit_status: 255, _pad: 0), gpa: args)
-        #expect(try h.call(UKVM_HYPERCALL_HALT, args) == .halt(status: 255))
+        #expect(try h.call(UKVM_HYPERCALL_HALT, args) == .halt(status: 255, cookie: buffer))
         try memory.store(ukvm_hc_halt(cookie: memory.size - 511, exit_status: 1, _pad: 0), gpa: args)
         #expect(throws: MonitorError.self) { try h.call(UKVM_HYPERCALL_HALT, args) }
     }

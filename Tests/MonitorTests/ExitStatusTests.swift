@@ -39,6 +39,20 @@ import TestSupport
         #expect(ExitStatus.code(for: .stopped(signal: SIGTERM)) == 143)
         #expect(ExitStatus.code(for: .stopped(signal: SIGINT)) == 130)
         #expect(ExitStatus.code(for: .stopped(signal: SIGHUP)) == 129)
+        #expect(ExitStatus.code(for: .killedByDebugger) == 137)
+        #expect(ExitStatus.code(for: .killedByDebugger, as: .solo5hvt(name: "solo5-hvt")) == 1)
+    }
+
+    /// What a module adds (a core file's path) joins the one line; a guest
+    /// that exited by itself then gets a line saying how.
+    @Test func notes() {
+        let core = "core dumped to /d/core.x.1.2"
+        #expect(Outcome.guestExited(status: 255, synced: true).message(as: .ukvm, adding: [core])
+            == "guest exited with status 255; core dumped to /d/core.x.1.2")
+        #expect(Outcome.guestExited(status: 0, synced: true).message(as: .ukvm, adding: []) == nil)
+        #expect(Outcome.failure(.guestFault, message: "guest fault: x at rip=0x1").message(as: .ukvm, adding: [core])
+            == "guest fault: x at rip=0x1; core dumped to /d/core.x.1.2")
+        #expect(Outcome.killedByDebugger.message(as: .ukvm) == "killed from the debugger")
     }
 
     /// Errors land in the class their documentation gives them.

@@ -54,6 +54,15 @@ private func layout<T>(_ type: T.Type, _ fields: [PartialKeyPath<T>]) -> (Int, [
         #expect(layout(ukvm_tss.self, [\.rsp0, \.ist, \.iomap_base]) == (104, [4, 36, 102]))
         // TSS (104 bytes) + I/O bitmap for ports 0-0xfff (512) + closing byte - 1.
         #expect(UKVM_TSS_LIMIT == 104 + 512 && UKVM_TSS_IO_PORTS == 0x1000)
+        // Fault reports: upstream's trap registers first, then ours.
+        #expect(layout(ukvm_fault_cookie.self, [\.cr2, \.error_code, \.rip, \.cs, \.rflags, \.rsp, \.ss,
+                                                \.magic, \.version, \.kind, \.vector, \.rax, \.rbx, \.rcx,
+                                                \.rdx, \.rsi, \.rdi, \.rbp, \.r8, \.r15])
+            == (192, [0, 8, 16, 24, 32, 40, 48, 56, 60, 64, 68, 72, 80, 88, 96, 104, 112, 120, 128, 184]))
+        #expect(UKVM_FAULT_MAGIC == 0x544c_4146 && UKVM_FAULT_VERSION == 1 && UKVM_FAULT_STATUS == 255)
+        #expect(UKVM_FAULT_TRAP == 1 && UKVM_FAULT_ABORT == 2)
+        #expect(UKVM_FAULT_VECTOR_DB == 1 && UKVM_FAULT_VECTOR_BP == 3)
+        #expect(UKVM_HOST_FEATURE_DEBUG == 1 << 18)
     }
 
     /// Every hypercall number, and its port.

@@ -1,6 +1,7 @@
 // OptionParserTests.swift: flags, their errors, and the original form;
 // matching the flags' devices to a manifest (DeviceBinding).
 
+import CKVM
 import Testing
 @testable import Monitor
 
@@ -285,5 +286,41 @@ import Testing
     @Test func optionsForUnattachedDevices() {
         #expect(bind(["--block:disk=/x", "--net:net0=tap0", "--block-sector-size:net0=512"]) != nil)
         #expect(bind(["--block:disk=/x", "--net:net0=tap0", "--net-mac:disk=02:00:00:00:00:01"]) != nil)
+    }
+}
+
+/// --gdb, --gdb-port and --dumpcore (DebugModule).
+@Suite struct DebugFlagTests {
+    func module(_ flags: [String]) throws(MonitorError) -> DebugModule {
+        let launch = Launch()
+        var options = Options()
+        for f in flags { try launch.parser.apply(Argument(f), to: &options, modules: launch.modules) }
+        return launch.debug
+    }
+
+    @Test func flags() throws {
+        #expect(try module([]).gdbPort == nil)
+        #expect(try module([]).hostFeatures == 0)
+        #expect(try module(["--gdb"]).gdbPort == DebugModule.defaultPort)
+        #expect(try module(["--gdb"]).hostFeatures == UInt32(UKVM_HOST_FEATURE_DEBUG))
+        #expect(try module(["--gdb=0"]).gdbPort == 0)
+        #expect(try module(["--gdb=65535"]).gdbPort == 65535)
+        // Upstream's form: the port applies with --gdb, in either order.
+        #expect(try module(["--gdb-port=4321"]).gdbPort == nil)
+        #expect(try module(["--gdb-port=4321", "--gdb"]).gdbPort == 4321)
+        #expect(try module(["--gdb", "--gdb-port=4321"]).gdbPort == 4321)
+        #expect(try module(["--dumpcore=/tmp"]).dumpDirectory == Argument("/tmp"))
+        #expect(try module(["--dumpcore=/tmp"]).hostFeatures == 0)
+    }
+
+    @Test func badValues() {
+        for bad in ["--gdb=65536", "--gdb=-1", "--gdb=", "--gdb=12a", "--gdb-port=x", "--dumpcore", "--dumpcore="] {
+            #expect(throws: MonitorError.self, "\(bad)") { try module([bad]) }
+        }
+    }
+
+    @Test func usage() {
+        let text = OptionParser.usage(modules: Launch().modules)
+        #expect(text.contains("--gdb[=PORT]") && text.contains("--dumpcore=DIR") && text.contains("1234"))
     }
 }

@@ -38,6 +38,11 @@ public let networkUnavailable: String? = {
     return nil
 }()
 
+/// Why gdb tests cannot run here, or nil when they can.
+public let gdbUnavailable: String? = {
+    sh("command -v gdb").status == 0 ? nil : "SKIPPED: gdb is not installed (scripts/setup installs it)"
+}()
+
 /// Why QEMU tests cannot run here, or nil when they can.
 public let qemuUnavailable: String? = {
     sh("command -v qemu-system-x86_64").status == 0

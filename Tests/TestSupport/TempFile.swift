@@ -36,5 +36,10 @@ public final class TempDirectory: @unchecked Sendable {
         path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
+    /// The names of the files in it now, sorted.
+    public func files() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
+    }
+
     deinit { sh("rm -rf '\(path)'") }
 }

@@ -2,8 +2,10 @@
  * cpu_trap.S: entry stubs for the 32 exception vectors.
  *
  * Each stub makes the frame uniform (a dummy error code where the CPU pushes
- * none), pushes its vector, saves the general registers and calls cpu_trap()
- * with the frame, which reports and never returns.
+ * none), pushes its vector, saves the general registers and calls
+ * cpu_trap_entry() with the frame, which never returns: it reports the trap
+ * and aborts, or hands #DB and #BP to the monitor's debugger, which resumes
+ * the trapped context itself.
  */
 
 
@@ -41,8 +43,8 @@ trap_common:
     pushq %r15
     movq %rsp, %rdi
     andq $-16, %rsp          /* the C ABI wants a 16-byte aligned stack */
-    call cpu_trap
-    ud2                      /* cpu_trap does not return */
+    call cpu_trap_entry
+    ud2                      /* cpu_trap_entry does not return */
 
 .section .rodata
 .balign 8

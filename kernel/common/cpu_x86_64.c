@@ -32,6 +32,8 @@ struct dtr {
 } __attribute__((packed));
 
 #define GATE_INTERRUPT_DPL0 0x8e /* present, DPL 0, 64-bit interrupt gate */
+#define GATE_INTERRUPT_DPL3 0xee /* the same, and `int3` may use it from ring 3 */
+#define VECTOR_BP 3
 #define NUM_TRAPS 32
 
 /* The stubs, one per exception vector, in cpu_trap.S. */
@@ -52,21 +54,28 @@ struct gate cpu_idt[256] __attribute__((aligned(16)));
  * stack still gets a report instead of a triple fault. */
 static uint8_t trap_stack[8192] __attribute__((aligned(16)));
 
-static void set_gate(struct gate *g, uint64_t handler, uint8_t ist)
+static void set_gate(struct gate *g, uint64_t handler, uint8_t ist,
+        uint8_t type_attr)
 {
     g->offset_lo = handler & 0xffff;
     g->selector = UKVM_GDT_KERNEL_CODE;
     g->ist = ist;
-    g->type_attr = GATE_INTERRUPT_DPL0;
+    g->type_attr = type_attr;
     g->offset_mid = (handler >> 16) & 0xffff;
     g->offset_hi = handler >> 32;
     g->reserved = 0;
 }
 
+/*
+ * #BP's gate has DPL 3: `int3` is a software interrupt, and from ring 3 a
+ * gate of lower DPL turns it into #GP; a debugger's breakpoints in ring-3
+ * code must arrive as #BP.
+ */
 static void fill_idt(struct gate *table, uint8_t ist)
 {
     for (unsigned v = 0; v < NUM_TRAPS; v++)
-        set_gate(&table[v], (uint64_t)cpu_trap_stubs[v], ist);
+        set_gate(&table[v], (uint64_t)cpu_trap_stubs[v], ist,
+                v == VECTOR_BP ? GATE_INTERRUPT_DPL3 : GATE_INTERRUPT_DPL0);
 }
 
 /* Without IST: the monitor's TSS for CPL3 images has RSP0 only. */
@@ -78,7 +87,7 @@ void cpu_fill_idt(void)
 void cpu_idt_set_gate(unsigned vector, void (*handler)(void))
 {
     assert(vector < 256);
-    set_gate(&cpu_idt[vector], (uint64_t)handler, 0);
+    set_gate(&cpu_idt[vector], (uint64_t)handler, 0, GATE_INTERRUPT_DPL0);
 }
 
 static void build_gdt(void)
@@ -147,21 +156,67 @@ solo5_result_t solo5_set_tls_base(uintptr_t base)
     return SOLO5_R_OK;
 }
 
+/* The fault report of a trap: the interrupted context, from the frame. */
+static struct ukvm_fault_cookie *trap_report(const struct trap_frame *tf,
+        uint64_t cr2)
+{
+    struct ukvm_fault_cookie *c = fault_cookie(UKVM_FAULT_TRAP,
+            (uint32_t)tf->vector);
+    c->cr2 = cr2;
+    c->error_code = tf->error_code;
+    c->rip = tf->rip;
+    c->cs = tf->cs;
+    c->rflags = tf->rflags;
+    c->rsp = tf->rsp;
+    c->ss = tf->ss;
+    c->rax = tf->rax;
+    c->rbx = tf->rbx;
+    c->rcx = tf->rcx;
+    c->rdx = tf->rdx;
+    c->rsi = tf->rsi;
+    c->rdi = tf->rdi;
+    c->rbp = tf->rbp;
+    c->r8 = tf->r8;
+    c->r9 = tf->r9;
+    c->r10 = tf->r10;
+    c->r11 = tf->r11;
+    c->r12 = tf->r12;
+    c->r13 = tf->r13;
+    c->r14 = tf->r14;
+    c->r15 = tf->r15;
+    return c;
+}
+
+/*
+ * The trap stubs' C entry. #DB and #BP go to the monitor's debugger first
+ * when there is one: it resumes the trapped context, and this call does
+ * not return. Kept apart from cpu_trap(), so that a debugger's breakpoint
+ * on cpu_trap() stops at fatal traps only, not at its own.
+ */
+void cpu_trap_entry(struct trap_frame *tf)
+{
+    if (tf->vector == UKVM_FAULT_VECTOR_DB || tf->vector == UKVM_FAULT_VECTOR_BP)
+        platform_debug_trap(trap_report(tf, 0));
+    cpu_trap(tf);
+}
+
 /*
  * Runs in ring 0, possibly emulated: short, no printf of floating point,
  * no SSE (this file is built with -mgeneral-regs-only).
  */
 void cpu_trap(struct trap_frame *tf)
 {
+    uint64_t cr2 = 0;
+    if (tf->vector == 14)
+        __asm__ __volatile__("mov %%cr2, %0" : "=r"(cr2));
+    struct ukvm_fault_cookie *report = trap_report(tf, cr2);
+
     const char *name = tf->vector < NUM_TRAPS ? trap_names[tf->vector] : "?";
     log(LOG_ERROR, "trap: type=%s vector=%lu ec=0x%lx rip=0x%lx rsp=0x%lx "
             "rflags=0x%lx\n", name, (unsigned long)tf->vector,
             (unsigned long)tf->error_code, (unsigned long)tf->rip,
             (unsigned long)tf->rsp, (unsigned long)tf->rflags);
-    if (tf->vector == 14) {
-        uint64_t cr2;
-        __asm__ __volatile__("mov %%cr2, %0" : "=r"(cr2));
+    if (tf->vector == 14)
         log(LOG_ERROR, "trap: page fault address=0x%lx\n", (unsigned long)cr2);
-    }
-    PANIC("Fatal trap");
+    PANIC_WITH("Fatal trap", report);
 }

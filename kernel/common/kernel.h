@@ -37,6 +37,10 @@ void platform_puts(const char *buf, size_t n);
 /* Stop the machine with status; cookie is passed to the monitor if it can
  * take one (ukvm), else ignored. */
 void platform_exit(int status, const void *cookie) NORETURN;
+/* Hands a #DB or #BP (cookie: its fault report) to the monitor's debugger,
+ * which resumes the guest in the trapped context, if there is one (ukvm
+ * with UKVM_HOST_FEATURE_DEBUG); returns at once otherwise. */
+void platform_debug_trap(const struct ukvm_fault_cookie *cookie);
 
 /* ---- start.c: the common boot sequence ---- */
 
@@ -84,11 +88,58 @@ void log(enum log_level level, const char *fmt, ...) PRINTF(2, 3);
 void _assert_fail(const char *file, const char *line, const char *expr)
     NORETURN;
 void _abort(const char *file, const char *line, const char *msg) NORETURN;
+/* _abort() with a fault report made by the caller (a trap's). */
+void _abort_with(const char *file, const char *line, const char *msg,
+        const struct ukvm_fault_cookie *cookie) NORETURN;
 #define STR_(x) #x
 #define STR(x) STR_(x)
 #define assert(e) \
     do { if (!(e)) _assert_fail(__FILE__, STR(__LINE__), #e); } while (0)
 #define PANIC(msg) _abort(__FILE__, STR(__LINE__), msg)
+#define PANIC_WITH(msg, cookie) _abort_with(__FILE__, STR(__LINE__), msg, cookie)
+
+/* ---- fault.c: the fault report a fatal ending hands the monitor ---- */
+/* The one report (static: HALT's cookie must lie well inside guest memory,
+ * which the top of the stack does not), zeroed, with its header and kind
+ * (UKVM_FAULT_TRAP, UKVM_FAULT_ABORT) and vector filled in. */
+struct ukvm_fault_cookie *fault_cookie(uint32_t kind, uint32_t vector);
+
+/*
+ * Records the general registers, rip, rflags, cs and ss in *c as they are
+ * where this is inlined: rip is an address in the calling function and the
+ * other registers match it, so a debugger unwinds the stack from there.
+ * Always inlined, so that the calling function is the one recorded.
+ */
+#define SAVE_REG(r) "movq %%" #r ", %c[" #r "](%[c])\n\t"
+#define SAVE_OFF(r) [r] "i"(offsetof(struct ukvm_fault_cookie, r))
+static inline __attribute__((always_inline))
+void cpu_save_state(struct ukvm_fault_cookie *c)
+{
+    __asm__ __volatile__(
+        SAVE_REG(rax) SAVE_REG(rbx) SAVE_REG(rcx) SAVE_REG(rdx)
+        SAVE_REG(rsi) SAVE_REG(rdi) SAVE_REG(rbp) SAVE_REG(rsp)
+        SAVE_REG(r8) SAVE_REG(r9) SAVE_REG(r10) SAVE_REG(r11)
+        SAVE_REG(r12) SAVE_REG(r13) SAVE_REG(r14) SAVE_REG(r15)
+        "leaq 1f(%%rip), %%rax\n"
+        "1:\n\t"
+        "movq %%rax, %c[rip](%[c])\n\t"
+        "pushfq\n\t"
+        "popq %c[rflags](%[c])\n\t"
+        "movq %%cs, %%rax\n\t"
+        "movq %%rax, %c[cs](%[c])\n\t"
+        "movq %%ss, %%rax\n\t"
+        "movq %%rax, %c[ss](%[c])\n\t"
+        :
+        : [c] "r"(c),
+          SAVE_OFF(rax), SAVE_OFF(rbx), SAVE_OFF(rcx), SAVE_OFF(rdx),
+          SAVE_OFF(rsi), SAVE_OFF(rdi), SAVE_OFF(rbp), SAVE_OFF(rsp),
+          SAVE_OFF(r8), SAVE_OFF(r9), SAVE_OFF(r10), SAVE_OFF(r11),
+          SAVE_OFF(r12), SAVE_OFF(r13), SAVE_OFF(r14), SAVE_OFF(r15),
+          SAVE_OFF(rip), SAVE_OFF(rflags), SAVE_OFF(cs), SAVE_OFF(ss)
+        : "rax", "memory");
+}
+#undef SAVE_REG
+#undef SAVE_OFF
 
 /* ---- ssp.c: stack protector ---- */
 /* Sets the canary from the TSC (and RDRAND when present). Call before any
@@ -163,8 +214,11 @@ void cpu_init(void);
 void cpu_fill_idt(void);
 /* Points vector at handler in our IDT (ring 0 setups; virtio IRQs). */
 void cpu_idt_set_gate(unsigned vector, void (*handler)(void));
-/* Called from the trap stubs in ring 0: reports the trap and aborts. */
+/* Called from the trap stubs in ring 0: a debug trap goes to the monitor's
+ * debugger if there is one; any other trap, cpu_trap(). */
 struct trap_frame;
+void cpu_trap_entry(struct trap_frame *tf) NORETURN;
+/* Reports the trap and aborts. */
 void cpu_trap(struct trap_frame *tf) NORETURN;
 
 #endif /* KERNEL_H */

@@ -27,14 +27,23 @@ static uint32_t usable_features(const struct ukvm_boot_info *bi)
 __attribute__((no_stack_protector, noreturn, used))
 void _start(const struct ukvm_boot_info *bi)
 {
-    /* Canary first, before any protected function returns. */
+    /*
+     * Traps: at CPL 3 the monitor loaded IDTR with cpu_idt; fill it first,
+     * so that a debugger's breakpoint or single step (which arrive as
+     * traps at CPL 3) works from here on. cpu_fill_idt() has no stack
+     * canary to check.
+     */
+    unsigned cpl = cpu_cpl();
+    if (cpl == 3)
+        cpu_fill_idt();
+
+    /* Canary next, before any protected function returns. */
     ssp_init();
 
-    /* Traps: at CPL 3 the monitor loaded IDTR with cpu_idt; fill it. */
-    if (cpu_cpl() == 3)
-        cpu_fill_idt();
-    else
+    if (cpl == 0)
         cpu_init();
+    uint32_t features = usable_features(bi);
+    debug_init(features);
 
     /* --solo5: options first, so that they apply to the messages below;
      * kernel_main()'s second pass finds none left. */
@@ -45,7 +54,6 @@ void _start(const struct ukvm_boot_info *bi)
 
     time_init(bi);
     mft_init((const struct mft *)(uintptr_t)bi->mft);
-    uint32_t features = usable_features(bi);
     /* After the manifest: NETIO only with a network device. */
     net_init(bi, features);
     block_init(features);

@@ -23,6 +23,10 @@ static inline void ukvm_hypercall(unsigned nr, volatile void *arg)
             : "memory");
 }
 
+/* platform.c: features = the usable host_features (start.c): whether the
+ * monitor's debugger takes #DB and #BP. */
+void debug_init(uint32_t features);
+
 /* time.c */
 void time_init(const struct ukvm_boot_info *bi);
 

@@ -23,7 +23,9 @@
 #include <linux/kvm.h>
 #include <linux/if_tun.h>
 #include <linux/fs.h>
-#include <elf.h>          /* the ELF layout, for the image parser */
+#include <elf.h>          /* the ELF layout: image parser, core files */
+#include <sys/procfs.h>   /* core file notes: elf_prstatus, elf_prpsinfo */
+#include <sys/user.h>     /* their register sets: user_regs_struct, ... */
 #include <sys/eventfd.h>  /* the network ring's kick */
 
 #include "ukvm_abi.h"
@@ -54,6 +56,10 @@ extern const unsigned long ckvm_KVM_GET_SREGS;
 extern const unsigned long ckvm_KVM_SET_SREGS;
 extern const unsigned long ckvm_KVM_SET_CPUID2;
 extern const unsigned long ckvm_KVM_GET_TSC_KHZ;
+/* KVM: vCPU ioctls of the debugger (--gdb) and core files (--dumpcore). */
+extern const unsigned long ckvm_KVM_SET_GUEST_DEBUG;
+extern const unsigned long ckvm_KVM_GET_FPU;
+extern const unsigned long ckvm_KVM_SET_FPU;
 /* Tap devices and interfaces. */
 extern const unsigned long ckvm_TUNSETIFF;
 extern const unsigned long ckvm_TUNGETIFF;
@@ -82,6 +88,13 @@ static inline int ckvm_ioctl_value(int fd, unsigned long request,
 static inline uint32_t ckvm_run_exit_reason(const struct kvm_run *run)
 {
     return run->exit_reason;
+}
+
+/* kvm_run.immediate_exit: set by a signal handler, KVM_RUN returns EINTR
+ * at once (the debugger's interrupt, Debug/DebugInterrupt.swift). */
+static inline volatile uint8_t *ckvm_run_immediate_exit(struct kvm_run *run)
+{
+    return &run->immediate_exit;
 }
 
 static inline uint8_t ckvm_run_io_direction(const struct kvm_run *run)
@@ -154,6 +167,17 @@ static inline void ckvm_fence(void)
 static inline void ckvm_cpu_relax(void)
 {
     __builtin_ia32_pause();
+}
+
+/* KVM_EXIT_DEBUG: the exception (1 = #DB, 3 = #BP) and where. */
+static inline uint32_t ckvm_run_debug_exception(const struct kvm_run *run)
+{
+    return run->debug.arch.exception;
+}
+
+static inline uint64_t ckvm_run_debug_pc(const struct kvm_run *run)
+{
+    return run->debug.arch.pc;
 }
 
 /* struct kvm_cpuid2 ends in a flexible array: its size for n entries. */

@@ -1,7 +1,7 @@
 /*
  * ckvm_host.h: host calls Swift's Glibc module does not offer, with fixed
  * signatures: ppoll(2) with a signal mask, timerfd(2), preadv2/pwritev2(2)
- * with RWF_NOWAIT, and KVM_SET_SIGNAL_MASK (a struct ending in a flexible
+ * with RWF_NOWAIT, dup3(2), and KVM_SET_SIGNAL_MASK (a struct ending in a flexible
  * array). Glibc declares some of them only under _GNU_SOURCE, with which
  * Swift's Glibc module is not built; ckvm_host.c is (Package.swift).
  * Nothing here has logic worth testing.
@@ -32,6 +32,9 @@ int ckvm_timerfd_arm(int fd, uint64_t ns);
  * non-blocking mode. -1 with EOPNOTSUPP where the file does not support it. */
 ssize_t ckvm_read_nowait(int fd, void *buf, size_t len);
 ssize_t ckvm_write_nowait(int fd, const void *buf, size_t len);
+
+/* dup3(2): `newfd` becomes a copy of `oldfd` (closing what it was). */
+int ckvm_dup3(int oldfd, int newfd, int flags);
 
 /* KVM_SET_SIGNAL_MASK: the signal mask in force while KVM_RUN runs. */
 int ckvm_set_vcpu_signal_mask(int vcpufd, const sigset_t *mask);

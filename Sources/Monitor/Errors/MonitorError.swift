@@ -59,6 +59,9 @@ enum MonitorError: Error, CustomStringConvertible, Equatable {
     // MARK: KVM and host setup: .startup
     /// "cannot set up the VM: REASON"
     case setup(String)
+    /// "--gdb: ..." or "--dumpcore=DIR: ...": the debugging flags' set-up
+    /// (listening socket, core file directory).
+    case debugger(String)
 
     // MARK: Guest faults: .guestFault
     /// "hypercall argument outside the guest's memory: gpa 0xG, N bytes"
@@ -119,6 +122,8 @@ enum MonitorError: Error, CustomStringConvertible, Equatable {
             return "net \(name): \(iface): \(reason)"
         case .setup(let reason):
             return "cannot set up the VM: \(reason)"
+        case .debugger(let reason):
+            return reason
         case .guestAccess(let gpa, let size):
             return "hypercall argument outside the guest's memory: gpa \(hex(gpa)), \(size) bytes"
         case .guestFault(let cause):

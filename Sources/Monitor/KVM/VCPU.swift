@@ -51,6 +51,31 @@ final class VCPU {
         guard ckvm_ioctl(fd, ckvm_KVM_SET_SREGS, &sregs) == 0 else { throw KVMError("KVM_SET_SREGS") }
     }
 
+    /// The x87 and SSE state. The corresponding ioctl is `KVM_GET_FPU`.
+    func fpu() throws(KVMError) -> kvm_fpu {
+        var fpu = kvm_fpu()
+        guard ckvm_ioctl(fd, ckvm_KVM_GET_FPU, &fpu) == 0 else { throw KVMError("KVM_GET_FPU") }
+        return fpu
+    }
+
+    /// The corresponding ioctl is `KVM_SET_FPU`.
+    func setFPU(_ fpu: kvm_fpu) throws(KVMError) {
+        var fpu = fpu
+        guard ckvm_ioctl(fd, ckvm_KVM_SET_FPU, &fpu) == 0 else { throw KVMError("KVM_SET_FPU") }
+    }
+
+    /// Sets what KVM intercepts for a debugger: `control` is 0 (nothing) or
+    /// KVM_GUESTDBG_ENABLE with KVM_GUESTDBG_USE_SW_BP (int3 exits with
+    /// KVM_EXIT_DEBUG) and KVM_GUESTDBG_SINGLESTEP (one instruction, then
+    /// KVM_EXIT_DEBUG). The corresponding ioctl is `KVM_SET_GUEST_DEBUG`.
+    func setGuestDebug(control: UInt32) throws(KVMError) {
+        var debug = kvm_guest_debug()
+        debug.control = control
+        guard ckvm_ioctl(fd, ckvm_KVM_SET_GUEST_DEBUG, &debug) == 0 else {
+            throw KVMError("KVM_SET_GUEST_DEBUG")
+        }
+    }
+
     /// What the entry state needs to know of the vCPU's CPU.
     struct Features: Equatable {
         /// RDFSBASE/WRFSBASE (leaf 7, subleaf 0, EBX bit 0).
@@ -95,6 +120,12 @@ final class VCPU {
         guard ckvm_set_vcpu_signal_mask(fd, mask) == 0 else { throw KVMError("KVM_SET_SIGNAL_MASK") }
     }
 
+    /// Where a signal handler writes 1 to make KVM_RUN return at once (with
+    /// EINTR), even if the signal came just before the call.
+    var immediateExit: UnsafeMutablePointer<UInt8> {
+        UnsafeMutablePointer(mutating: ckvm_run_immediate_exit(state))
+    }
+
     /// Runs the vCPU until the next exit. The corresponding ioctl is `KVM_RUN`.
     @inline(__always)
     func run() throws(KVMError) -> VMExit {
@@ -128,6 +159,8 @@ final class VCPU {
             return .failEntry(reason: ckvm_run_fail_entry_reason(state))
         case UInt32(KVM_EXIT_INTR):
             return .interrupted
+        case UInt32(KVM_EXIT_DEBUG):
+            return .debug(exception: ckvm_run_debug_exception(state), pc: ckvm_run_debug_pc(state))
         default:
             return .other(reason: reason)
         }

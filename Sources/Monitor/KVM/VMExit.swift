@@ -16,5 +16,8 @@ enum VMExit: Equatable {
     /// KVM_RUN returned EFAULT: the guest touched memory the monitor's
     /// mapping does not let it (a write to a read-only page).
     case memoryFault
+    /// KVM_EXIT_DEBUG: a debugger's single step (exception 1) or int3
+    /// (exception 3) at `pc`; only with KVM_SET_GUEST_DEBUG on.
+    case debug(exception: UInt32, pc: UInt64)
     case other(reason: UInt32)
 }

@@ -15,6 +15,8 @@ enum Outcome: Equatable {
     case guestExited(status: Int32, synced: Bool)
     /// A stop signal (SIGTERM, SIGINT, SIGHUP) ended the run; devices synced.
     case stopped(signal: Int32)
+    /// gdb's kill ended the run (--gdb); devices synced.
+    case killedByDebugger
     /// The monitor failed, or ended a faulting guest; `message` is the one
     /// line it prints (without the program name).
     case failure(FailureClass, message: String)
@@ -28,8 +30,18 @@ enum Outcome: Equatable {
         case .stopped(let signo):
             // Upstream's tender handles SIGINT and SIGTERM only.
             return signo == SIGHUP ? nil : "Exiting on signal \(signo)"
+        case .killedByDebugger: return "killed from the debugger"
         case .failure(_, let message): return message
         }
+    }
+
+    /// The line to print with `notes` (e.g. where a core file went) added;
+    /// a guest that exited by itself gets a line only when there are notes.
+    func message(as personality: Personality, adding notes: [String]) -> String? {
+        guard !notes.isEmpty else { return message(as: personality) }
+        var head = message(as: personality)
+        if case .guestExited(let status, _) = self { head = "guest exited with status \(status)" }
+        return ([head ?? ""] + notes).joined(separator: "; ")
     }
 }
 
@@ -45,6 +57,8 @@ enum ExitStatus {
     static let hostError: Int32 = 127
     /// Stopped by signal N: `signalBase + N`.
     static let signalBase: Int32 = 128
+    /// Killed from the debugger (gdb's kill): as if by SIGKILL.
+    static let debuggerKill: Int32 = signalBase + SIGKILL
     // As solo5-hvt: upstream's tender exits 1 for every error of its own.
     static let tenderError: Int32 = 1
 
@@ -61,13 +75,15 @@ enum ExitStatus {
             return personality == .ukvm ? hostError : tenderError
         case (.stopped(let signo), .ukvm):
             return signalBase + signo
+        case (.killedByDebugger, .ukvm):
+            return debuggerKill
         case (.failure(let kind, _), .ukvm):
             switch kind {
             case .startup: return startFailure
             case .guestFault: return guestFault
             case .host: return hostError
             }
-        case (.stopped, .solo5hvt), (.failure, .solo5hvt):
+        case (.stopped, .solo5hvt), (.failure, .solo5hvt), (.killedByDebugger, .solo5hvt):
             return tenderError
         }
     }
@@ -109,13 +125,15 @@ enum ExitStatus {
                 ("\(hostError)", "host error while running, or a guest that exited 0 whose disk "
                     + "could not be synced"),
                 ("\(signalBase)+N", "stopped by signal N (SIGINT, SIGTERM, SIGHUP), disks synced"),
+                ("\(debuggerKill)", "killed from the debugger (--gdb, gdb's kill), as if by SIGKILL; "
+                    + "disks synced"),
             ]
         case .solo5hvt:
             return [
                 guest,
                 ("\(tenderError)", "also every error of the tender's own (flags, image, devices, "
-                    + "guest faults, host errors, a system call the sandbox forbids) and SIGINT or "
-                    + "SIGTERM, as upstream's solo5-hvt"),
+                    + "guest faults, host errors, a system call the sandbox forbids), SIGINT or "
+                    + "SIGTERM, and gdb's kill (--gdb), as upstream's solo5-hvt"),
                 ("SIGHUP", "the tender dies by the signal, as upstream's does, after syncing the disks"),
             ]
         }

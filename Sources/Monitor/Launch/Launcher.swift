@@ -16,8 +16,9 @@ public enum Ukvm {
         let personality = Personality(argv0: String(decoding: rawArguments.first ?? [], as: UTF8.self))
         Console.programName = personality.programName
         guard HostProcess.prepare() else { return ExitStatus.code(for: .failure(.startup, message: ""), as: personality) }
-        let outcome = Launch(personality: personality).run(rawArguments.dropFirst().map(Argument.init(bytes:)))
-        if let message = outcome.message(as: personality) { Console.error(message) }
+        let launch = Launch(personality: personality)
+        let outcome = launch.run(rawArguments.dropFirst().map(Argument.init(bytes:)))
+        if let message = outcome.message(as: personality, adding: launch.notes) { Console.error(message) }
         if let signo = ExitStatus.diesBySignal(outcome, as: personality) { Signals.die(by: signo) }
         return ExitStatus.code(for: outcome, as: personality)
     }
@@ -42,7 +43,10 @@ final class Launch {
     let core = CoreModule()
     let block = BlockModule()
     let net = NetModule()
+    let debug = DebugModule()
     var parser = OptionParser()
+    /// What the modules add to the exit message (e.g. a core file's path).
+    private(set) var notes: [String] = []
 
     init(personality: Personality = .ukvm) {
         self.personality = personality
@@ -53,7 +57,7 @@ final class Launch {
 
     /// Every module, in the order of their flags in --help, their set-up and
     /// their shutdown.
-    var modules: [MonitorModule] { [core, block, net] }
+    var modules: [MonitorModule] { [core, block, net, debug] }
 
     /// Runs the monitor; the modules are shut down (disks synced) on every
     /// path out.
@@ -140,10 +144,20 @@ final class Launch {
         // then have to allow, and exit releases them anyway.
         Launch.keptUntilExit += [vcpu, memory, wait] as [AnyObject]
 
-        // 8. The sandbox, then the run.
+        // 8. What the run needs opened before the sandbox (a debugger, the
+        // core file directory), the sandbox, then the run.
+        let guest = GuestContext(vcpu: vcpu, memory: memory, imagePath: options.kernel.description)
+        var debugger: RunDebugger?
+        for m in modules {
+            if let d = try m.prepareRun(guest) { debugger = d }
+        }
         if options.sandbox { try enterSandbox(vcpu: vcpu.fd, wait: wait) }
         TestHooks.afterSandbox?(vcpu.fd)
-        return outcome(of: RunLoop(vcpu: vcpu, hypercalls: table, memory: memory).run(), vcpu: vcpu)
+        let result = RunLoop(vcpu: vcpu, hypercalls: table, memory: memory, debugger: debugger).run()
+
+        // 9. What the modules do with the ending (a core file), in the sandbox.
+        notes = modules.compactMap { $0.runEnded(result, guest: guest) }
+        return outcome(of: result, vcpu: vcpu)
     }
 
     nonisolated(unsafe) private static var keptUntilExit: [AnyObject] = []
@@ -187,8 +201,10 @@ final class Launch {
     /// The outcome of a run that got as far as the guest.
     private func outcome(of result: RunOutcome, vcpu: VCPU) -> Outcome {
         switch result {
-        case .halted(let status):
+        case .halted(let status, _):
             return .guestExited(status: status, synced: true)
+        case .killed:
+            return .killedByDebugger
         case .signal(let signo):
             return .stopped(signal: signo)
         case .guestFault(let cause):

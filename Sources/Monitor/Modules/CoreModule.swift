@@ -42,7 +42,7 @@ final class CoreModule: MonitorModule {
             if hc.cookie != 0 {
                 _ = try memory.pointer(gpa: hc.cookie, count: UInt64(UKVM_HALT_COOKIE_MAX), .guestReadable)
             }
-            return .halt(status: hc.exit_status)
+            return .halt(status: hc.exit_status, cookie: hc.cookie)
         }
     }
 }

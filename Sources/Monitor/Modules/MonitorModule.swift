@@ -10,11 +10,15 @@
 //   prepare             once the VM and guest memory exist (the net ring)
 //   describe            its part of the boot info (host_features, net_ring)
 //   registerHypercalls  install its handlers (once per number)
-//   sandboxNeeds        the system calls its handlers and its shutdown make
-//                       once the sandbox is on (Sandbox/SandboxPolicy.swift):
-//                       a module that opens a descriptor or drives the vCPU
-//                       declares the calls it makes on it here, and only
-//                       those are allowed
+//   prepareRun          the guest is set up, its first instruction next:
+//                       open what the run needs (before the sandbox, if any),
+//                       e.g. wait for a debugger, which the run loop then asks
+//   sandboxNeeds        the system calls its handlers, its run-time work
+//                       and its shutdown make once the sandbox is on
+//                       (Sandbox/SandboxPolicy.swift): a module that opens a
+//                       descriptor or drives the vCPU declares the calls it
+//                       makes on it here, and only those are allowed
+//   runEnded            the guest stopped: e.g. write a core file
 //   shutdown            on every exit path (e.g. fdatasync block devices)
 // The modules are listed in one explicit array, `Launch.modules`.
 
@@ -44,6 +48,14 @@ struct SandboxContext {
 struct PollDescriptor: Equatable {
     let fd: Int32
     let handle: Int
+}
+
+/// What modules see of the guest once it is set up.
+struct GuestContext {
+    let vcpu: VCPU
+    let memory: GuestMemory
+    /// KERNEL as the command line gave it.
+    let imagePath: String
 }
 
 protocol MonitorModule: AnyObject {
@@ -82,6 +94,13 @@ protocol MonitorModule: AnyObject {
     /// The descriptors whose data must reach the disk however the monitor
     /// ends (block devices): the sandbox's SIGSYS report syncs them too.
     var durableDescriptors: [Int32] { get }
+    /// Called once the guest is set up, before its first instruction and
+    /// before the sandbox goes on. Returns the module's debugger, if it is
+    /// one: the run loop asks it about debug events (RunDebugger).
+    func prepareRun(_ guest: GuestContext) throws(MonitorError) -> RunDebugger?
+    /// Called once the guest has stopped running, before shutdown, with how
+    /// it ended. Returns a note for the monitor's exit message, if any.
+    func runEnded(_ outcome: RunOutcome, guest: GuestContext) -> String?
     /// Called once before the monitor exits, whatever the reason. Returns
     /// false if it failed in a way that loses data (a failed sync); the
     /// module has said what failed.
@@ -102,5 +121,7 @@ extension MonitorModule {
                             wait: DeviceWait) throws(MonitorError) {}
     func sandboxNeeds(_ context: SandboxContext) -> SandboxNeeds { .none }
     var durableDescriptors: [Int32] { [] }
+    func prepareRun(_ guest: GuestContext) throws(MonitorError) -> RunDebugger? { nil }
+    func runEnded(_ outcome: RunOutcome, guest: GuestContext) -> String? { nil }
     func shutdown() -> Bool { true }
 }

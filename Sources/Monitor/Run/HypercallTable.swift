@@ -13,8 +13,8 @@ import CKVM
 enum HypercallOutcome: Equatable {
     /// Run the guest again.
     case resume
-    /// The guest halted with this exit status.
-    case halt(status: Int32)
+    /// The guest halted with this exit status and cookie (0: none).
+    case halt(status: Int32, cookie: UInt64)
 }
 
 /// A handler gets the guest-physical address of its argument struct. It

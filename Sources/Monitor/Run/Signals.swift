@@ -102,6 +102,17 @@ enum Signals {
         ])
     }
 
+    /// Lets `signo` (not a stop signal) in everywhere: unblocked now, and in
+    /// the waits' mask, which the caller hands KVM again (KVM_SET_SIGNAL_MASK)
+    /// if the vCPU has it. A parent may have started us with it blocked.
+    static func admit(_ signo: Int32) {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, signo)
+        sigprocmask(SIG_UNBLOCK, &set, nil)
+        if let waitMask { sigdelset(waitMask, signo) }
+    }
+
     /// After KVM_RUN returned EINTR: takes a stop signal that is pending (it
     /// interrupted KVM_RUN and stayed blocked) and records it.
     static func takePending() {

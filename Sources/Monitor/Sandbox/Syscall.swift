@@ -45,6 +45,8 @@ struct Syscall: Hashable, CustomStringConvertible {
     static let mprotect = Syscall(Int(SYS_mprotect), "mprotect")
     static let futex = Syscall(Int(SYS_futex), "futex")
     static let close = Syscall(Int(SYS_close), "close")
+    static let dup3 = Syscall(Int(SYS_dup3), "dup3")
+    static let mincore = Syscall(Int(SYS_mincore), "mincore")
 
     // What a monitor that was made to misbehave would reach for; named so
     // that the SIGSYS report can say which it was.
@@ -73,7 +75,7 @@ struct Syscall: Hashable, CustomStringConvertible {
         read, write, pread64, pwrite64, preadv2, pwritev2, readv, writev, ioctl, ppoll,
         timerfdSettime, clockGettime, fdatasync, rtSigreturn, rtSigtimedwait, rtSigprocmask,
         rtSigaction, getpid, gettid, tgkill, exitGroup, exit, brk, mmap, munmap, mremap, madvise,
-        mprotect, futex, close, open, openat, execve, execveat, clone, clone3, fork, vfork,
+        mprotect, futex, close, dup3, mincore, open, openat, execve, execveat, clone, clone3, fork, vfork,
         socket, connect, kill, ptrace, prctl, seccomp, fcntl, lseek, fstat, newfstatat, getrandom,
     ]
 }

@@ -130,8 +130,11 @@ final class Launch {
         info.cpu_cycle_freq = try vcpu.tscFrequency()
         for m in modules { m.describe(&info) }
         _ = try BootInfo.write(info, to: memory, manifest: manifest, commandLine: options.commandLine)
-        // The image's code and read-only data, read-only from now on (W^X).
-        try memory.protect(image.protection.ranges.map { ($0.start, $0.end) })
+        // The image's code and read-only data, read-only from now on (W^X);
+        // not for a debugger, which writes its breakpoints into the code.
+        if !modules.contains(where: \.writesGuestCode) {
+            try memory.protect(image.protection.ranges.map { ($0.start, $0.end) })
+        }
 
         // 7. Hypercalls and signals.
         let wait = try DeviceWait(modules.flatMap(\.pollDescriptors))

@@ -45,6 +45,9 @@ final class DebugModule: MonitorModule {
     /// With --gdb: a debugger takes #DB and #BP (the kernel hands them over).
     var hostFeatures: UInt32 { gdbPort != nil ? UInt32(UKVM_HOST_FEATURE_DEBUG) : 0 }
 
+    /// With --gdb: breakpoints are int3s written into the guest's code.
+    var writesGuestCode: Bool { gdbPort != nil }
+
     func describe(_ info: inout ukvm_boot_info) {
         info.host_features |= hostFeatures
     }

@@ -94,6 +94,10 @@ protocol MonitorModule: AnyObject {
     /// The descriptors whose data must reach the disk however the monitor
     /// ends (block devices): the sandbox's SIGSYS report syncs them too.
     var durableDescriptors: [Int32] { get }
+    /// Whether the module writes into the guest's code (a debugger's
+    /// breakpoints): the image's code and read-only data then stay writable
+    /// on the host side (the guest's own page tables still protect them).
+    var writesGuestCode: Bool { get }
     /// Called once the guest is set up, before its first instruction and
     /// before the sandbox goes on. Returns the module's debugger, if it is
     /// one: the run loop asks it about debug events (RunDebugger).
@@ -121,6 +125,7 @@ extension MonitorModule {
                             wait: DeviceWait) throws(MonitorError) {}
     func sandboxNeeds(_ context: SandboxContext) -> SandboxNeeds { .none }
     var durableDescriptors: [Int32] { [] }
+    var writesGuestCode: Bool { false }
     func prepareRun(_ guest: GuestContext) throws(MonitorError) -> RunDebugger? { nil }
     func runEnded(_ outcome: RunOutcome, guest: GuestContext) -> String? { nil }
     func shutdown() -> Bool { true }

@@ -46,6 +46,22 @@ struct OCIContainerdTests {
         #expect(containerd.ctr(["container", "ls", "-q"]).output.isEmpty)
     }
 
+    /// process.terminal: `ctr run -t` (under script(1), which gives ctr a
+    /// terminal) gets the master of ukvm-oci's pty over the console socket,
+    /// and the guest's console comes through it.
+    @Test(.enabled(if: sh("command -v script").status == 0, "needs script (util-linux)"))
+    func terminal() throws {
+        let containerd = try Containerd()
+        let (archive, ref) = try image("hello", ["on", "a", "tty"])
+        try containerd.importImage(archive.path)
+        let ctr = (containerd.ctrCommand(["run", "-t", "--rm"] + containerd.ukvmOCI + [ref, "tty1"]))
+            .dropFirst().joined(separator: " ")
+        let r = sh("script -qec '\(ctr)' /dev/null")
+        #expect(r.status == 0, "\(r)")
+        #expect(r.output.contains("cmdline: on a tty"), "\(r)")
+        expectNothingLeft(containerd)
+    }
+
     /// ctr run with arguments replaces the image's whole command, so the
     /// unikernel's path comes first.
     @Test func guestStatusIsTheContainersStatus() throws {

@@ -58,16 +58,21 @@ extension Runtime {
         }
     }
 
-    /// Forks the container process and waits for its verdict.
+    /// Forks the container process and, when it has anything to check,
+    /// waits for its verdict.
     private func spawn(_ id: String, plan: LaunchPlan, netns: (fd: Int32, path: String)?,
                        options: CreateOptions) throws(OCIError) -> Int32 {
-        let fifo = store.fifo(id)
-        guard mkfifo(fifo, 0o600) == 0 else { throw .system(fifo, errno: errno) }
+        if plan.nets.isEmpty { _ = try ContainerProcess.checkedCommandLine(plan.guestArgs) }
+        let path = store.fifo(id)
+        guard mkfifo(path, 0o600) == 0 else { throw .system(path, errno: errno) }
+        let fifo = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fifo >= 0 else { throw .system(path, errno: errno) }
+        defer { close(fifo) }
         let slave = try options.consoleSocket.map { (s: String) throws(OCIError) in try ConsoleSocket.sendMaster(to: s) }
         defer { if let slave { close(slave) } }
         var sync: [Int32] = [0, 0]
         guard coci_pipe(&sync) == 0 else { throw .system("pipe", errno: errno) }
-        let child = ContainerProcess(id: id, plan: plan, netns: netns, consoleSlave: slave, fifoPath: fifo, log: log)
+        let child = ContainerProcess(id: id, plan: plan, netns: netns, consoleSlave: slave, fifo: fifo, log: log)
         let pid = fork()
         if pid == 0 {
             close(sync[0])
@@ -77,6 +82,10 @@ extension Runtime {
         guard pid > 0 else {
             close(sync[0])
             throw .system("fork", errno: errno)
+        }
+        guard child.reportsReadiness else {
+            close(sync[0])
+            return pid
         }
         let answer = (try? Files.read(fd: sync[0], what: "sync pipe", limit: 65536)) ?? []
         close(sync[0])

@@ -25,40 +25,45 @@ struct ContainerProcess {
     let plan: LaunchPlan
     let netns: (fd: Int32, path: String)?
     let consoleSlave: Int32?
-    let fifoPath: String
+    /// The start FIFO, opened for reading by `create` before the fork: a
+    /// reader exists from the fork on, so `start` can never find none.
+    let fifo: Int32
     let log: RuntimeLog
 
     /// What the child sends `create` over the sync pipe: "ok", or the error.
     static let ready = "ok"
+
+    /// Whether the child has anything to check before it waits (the
+    /// network namespace and interfaces), so that `create` must wait for
+    /// its verdict. Without network devices it has nothing that can fail,
+    /// and `create` returns at once (no wait for the child to be scheduled).
+    var reportsReadiness: Bool { !plan.nets.isEmpty }
 
     /// Runs in the forked child; never returns.
     func run(sync: Int32, preserveFDs: Int32) -> Never {
         resetSignals()
         _ = setsid()
         if let slave = consoleSlave { ConsoleSocket.adopt(slave: slave) }
-        var keep = Set(plan.fds + [sync])
+        var keep = Set(plan.fds + [sync, fifo])
         if let netns { keep.insert(netns.fd) }
         closeOtherFDs(keep: keep, below: 3 + preserveFDs)
-        let fifo: Int32, guestArgs: [String], facts: [InterfaceFacts]
-        do throws(OCIError) {
-            (guestArgs, facts) = try prepare()
-            fifo = open(fifoPath, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-            guard fifo >= 0 else { throw OCIError.system(fifoPath, errno: errno) }
-        } catch {
-            report(sync, error.message)
-            exit(1)
+        var guestArgs = plan.guestArgs, facts: [InterfaceFacts] = []
+        if reportsReadiness {
+            do throws(OCIError) {
+                (guestArgs, facts) = try prepare()
+            } catch {
+                report(sync, error.message)
+                exit(1)
+            }
+            report(sync, ContainerProcess.ready)
         }
-        report(sync, ContainerProcess.ready)
         close(sync)
-        guard waitForStart(fifo) else { exit(MonitorLimits.startFailureStatus) }
+        guard waitForStart() else { exit(MonitorLimits.startFailureStatus) }
         exit(start(guestArgs: guestArgs, facts: facts))
     }
 
     /// Network namespace, interfaces, guest command line.
     private func prepare() throws(OCIError) -> ([String], [InterfaceFacts]) {
-        guard !plan.nets.isEmpty else {
-            return (try checkedCommandLine(plan.guestArgs), [])
-        }
         if let netns { try Namespace.join(fd: netns.fd, path: netns.path) }
         var facts: [InterfaceFacts] = []
         var byName: [String: InterfaceFacts] = [:]
@@ -73,10 +78,11 @@ struct ContainerProcess {
             byName[net.name] = f
             byName[net.interface] = f
         }
-        return (try checkedCommandLine(Placeholders.fill(plan.guestArgs, interfaces: byName)), facts)
+        return (try ContainerProcess.checkedCommandLine(Placeholders.fill(plan.guestArgs, interfaces: byName)), facts)
     }
 
-    private func checkedCommandLine(_ args: [String]) throws(OCIError) -> [String] {
+    /// The guest's arguments, if their command line fits the boot info.
+    static func checkedCommandLine(_ args: [String]) throws(OCIError) -> [String] {
         let length = args.joined(separator: " ").utf8.count
         guard length <= MonitorLimits.commandLineMax else {
             throw OCIError("the guest's command line (process.args after the image) is \(length) bytes, "
@@ -87,7 +93,7 @@ struct ContainerProcess {
 
     /// Blocks until `start` writes its byte; false if the FIFO was closed
     /// without one (the container is being deleted).
-    private func waitForStart(_ fifo: Int32) -> Bool {
+    private func waitForStart() -> Bool {
         var pfd = pollfd(fd: fifo, events: Int16(POLLIN), revents: 0)
         while poll(&pfd, 1, -1) < 0 && errno == EINTR {}
         var byte: UInt8 = 0

@@ -43,12 +43,12 @@ ssize_t ckvm_write_nowait(int fd, const void *buf, size_t len)
 int ckvm_set_vcpu_signal_mask(int vcpufd, const sigset_t *mask)
 {
     /* The kernel's sigset is 8 bytes on x86_64, glibc's sigset_t 128. */
-    struct {
+    union {
         struct kvm_signal_mask head;
-        uint8_t set[8];
+        uint8_t bytes[sizeof(struct kvm_signal_mask) + 8];
     } arg;
-    arg.head.len = sizeof arg.set;
-    memcpy(arg.set, mask, sizeof arg.set);
+    arg.head.len = 8;
+    memcpy(arg.head.sigset, mask, 8);
     return ioctl(vcpufd, KVM_SET_SIGNAL_MASK, &arg);
 }
 

@@ -150,3 +150,17 @@ import Testing
         #expect(reason(i).contains("descriptor is 28 bytes"))
     }
 }
+
+@Suite struct ManifestNameTests {
+    /// A device name must be UTF-8: the command line names devices as text,
+    /// and the guest must get back the name's very bytes in its copy.
+    @Test func namesAreUTF8() {
+        var image = TestImage()
+        image.notes[1] = TestImage.manifestNote([TestImage.entry(name: [], type: 1 << 30),
+                                                 TestImage.entry(name: [0x64, 0xff], type: 1)])
+        #expect(reason(image) == "manifest: entry 1: name is not UTF-8")
+        image.notes[1] = TestImage.manifestNote([TestImage.entry(name: [], type: 1 << 30),
+                                                 TestImage.entry(name: Array("d\u{e9}".utf8), type: 1)])
+        #expect(problem(image) == nil)
+    }
+}

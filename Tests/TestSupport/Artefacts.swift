@@ -11,24 +11,25 @@ private let artefactsBuilt: Void = {
     if r.status != 0 { fatalError("make all failed, nothing to test:\n\(r)") }
 }()
 
+/// Where the programs under test are: build/, or the directory that
+/// UKVM_TEST_PROGRAMS names (scripts/test-asan: the same programs built with
+/// AddressSanitizer), laid out as build/ is (bin/, test/).
+private let programs: String = ProcessInfo.processInfo.environment["UKVM_TEST_PROGRAMS"] ?? repoPath("build")
+
 /// build/bin/NAME, built.
 public func binPath(_ name: String) -> String {
     artefactsBuilt
-    return repoPath("build/bin/\(name)")
+    return programs + "/bin/" + name
 }
 
 /// build/test/NAME: a program built for the tests only, built.
 public func testProgramPath(_ name: String) -> String {
     artefactsBuilt
-    return repoPath("build/test/\(name)")
+    return programs + "/test/" + name
 }
 
-/// Our monitor, built; or the monitor UKVM_TEST_MONITOR names (e.g. the
-/// AddressSanitizer build of scripts/test-asan).
-public var monitorPath: String {
-    let built = binPath("ukvm")
-    return ProcessInfo.processInfo.environment["UKVM_TEST_MONITOR"] ?? built
-}
+/// Our monitor, built.
+public var monitorPath: String { binPath("ukvm") }
 
 /// build/ukvm/NAME.ukvm, built.
 public func ukvmImage(_ name: String) -> String {

@@ -58,7 +58,11 @@ extension Manifest {
         guard let nul = raw.firstIndex(of: 0) else {
             throw .invalid("manifest: entry \(i): name is not NUL-terminated")
         }
-        let name = String(decoding: raw[raw.startIndex..<nul], as: UTF8.self)
+        // Names are UTF-8 (a manifest.json's strings): the command line names
+        // devices as text, and the guest must get back the very bytes.
+        guard let name = String(validating: raw[raw.startIndex..<nul], as: UTF8.self) else {
+            throw .invalid("manifest: entry \(i): name is not UTF-8")
+        }
         let rawType = try r.u32(at + entryOffset(\.type), "manifest")
         guard try r.u8(at + entryOffset(\.attached), "manifest") == 0 else {
             throw .invalid("manifest: entry \(i): 'attached' is set in the image")

@@ -24,6 +24,21 @@ enum Sandbox {
                                             ArgumentTest(3, .hasNone(UInt64(MAP_SHARED)))],
                                     why: "malloc: large blocks (private, anonymous, never executable)")])
         + .call(.munmap, why: "free: large blocks")
+        + sanitizerNeeds
+
+    /// In a build with AddressSanitizer (scripts/test-asan compiles with
+    /// -DUKVM_SANITIZER), what its runtime calls during the run: it queries
+    /// the signal stack before every call that does not return, hands freed
+    /// memory back, and blocks signals while a thread ends. Nothing in any
+    /// other build.
+    #if UKVM_SANITIZER
+    static let sanitizerNeeds: SandboxNeeds =
+        .call(.sigaltstack, why: "AddressSanitizer: before a call that does not return")
+        + .call(.madvise, why: "AddressSanitizer: freed memory, a thread's end")
+        + .call(.rtSigprocmask, why: "AddressSanitizer: a thread ends")
+    #else
+    static let sanitizerNeeds = SandboxNeeds.none
+    #endif
 
     /// Enters the sandbox with the filter for `policy`. Throws if any step
     /// fails: a monitor that was asked for a sandbox does not run without.

@@ -44,6 +44,7 @@ struct Syscall: Hashable, CustomStringConvertible {
     static let madvise = Syscall(Int(SYS_madvise), "madvise")
     static let mprotect = Syscall(Int(SYS_mprotect), "mprotect")
     static let futex = Syscall(Int(SYS_futex), "futex")
+    static let sigaltstack = Syscall(Int(SYS_sigaltstack), "sigaltstack")
     static let close = Syscall(Int(SYS_close), "close")
     static let dup3 = Syscall(Int(SYS_dup3), "dup3")
     static let mincore = Syscall(Int(SYS_mincore), "mincore")
@@ -75,7 +76,8 @@ struct Syscall: Hashable, CustomStringConvertible {
         read, write, pread64, pwrite64, preadv2, pwritev2, readv, writev, ioctl, ppoll,
         timerfdSettime, clockGettime, fdatasync, rtSigreturn, rtSigtimedwait, rtSigprocmask,
         rtSigaction, getpid, gettid, tgkill, exitGroup, exit, brk, mmap, munmap, mremap, madvise,
-        mprotect, futex, close, dup3, mincore, open, openat, execve, execveat, clone, clone3, fork, vfork,
+        mprotect, futex, sigaltstack, close, dup3, mincore, open, openat, execve, execveat, clone, clone3, fork,
+        vfork,
         socket, connect, kill, ptrace, prctl, seccomp, fcntl, lseek, fstat, newfstatat, getrandom,
     ]
 }

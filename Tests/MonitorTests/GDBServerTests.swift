@@ -26,7 +26,7 @@ final class RegisterTarget: DebugTarget {
         memory = try GuestMemory(size: 8 << 20)
         debugMemory = DebugMemory(memory)
         server = GDBServer(target: target, memory: debugMemory)
-        try memory.copy(UnsafeRawBufferPointer(start: [UInt8](0x90...0x9f), count: 16), to: code)
+        try [UInt8](0x90...0x9f).withUnsafeBytes { try memory.copy($0, to: code) }
     }
 
     func ask(_ text: String) -> GDBResult { server.handle(Array(text.utf8)) }

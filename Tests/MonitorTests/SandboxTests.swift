@@ -176,7 +176,7 @@ import TestSupport
                    _ body: @escaping () -> Int32) -> (status: Int32, report: String) {
         var err: [Int32] = [0, 0]
         #expect(pipe(&err) == 0)
-        let policy = SandboxPolicy(needs + ViolationReport.sandboxNeeds(disks: []))
+        let policy = SandboxPolicy(needs + ViolationReport.sandboxNeeds(disks: []) + Sandbox.sanitizerNeeds)
         _ = SeccompProgram.generate(policy)   // everything it uses, made before the fork
         let child = fork()
         if child == 0 {

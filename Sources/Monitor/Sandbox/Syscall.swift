@@ -76,8 +76,8 @@ struct Syscall: Hashable, CustomStringConvertible {
         read, write, pread64, pwrite64, preadv2, pwritev2, readv, writev, ioctl, ppoll,
         timerfdSettime, clockGettime, fdatasync, rtSigreturn, rtSigtimedwait, rtSigprocmask,
         rtSigaction, getpid, gettid, tgkill, exitGroup, exit, brk, mmap, munmap, mremap, madvise,
-        mprotect, futex, sigaltstack, close, dup3, mincore, open, openat, execve, execveat, clone, clone3, fork,
-        vfork,
-        socket, connect, kill, ptrace, prctl, seccomp, fcntl, lseek, fstat, newfstatat, getrandom,
+        mprotect, futex, sigaltstack, close, dup3, mincore, open, openat, execve, execveat, clone,
+        clone3, fork, vfork, socket, connect, kill, ptrace, prctl, seccomp, fcntl, lseek, fstat,
+        newfstatat, getrandom,
     ]
 }

@@ -105,7 +105,9 @@ struct UpstreamPeerTests {
         }
         for tender in [solo5hvt, theirs] {
             let guest = try Background(withSignalsUnblocked([tender, peerPath("tests/test_time/test_time.hvt")]))
-            usleep(300_000)
+            // Once the guest runs: both tenders install their handlers
+            // before the first instruction, not at exec.
+            #expect(guest.waitFor("Sleeping for one second", timeout: 30), "\(tender): \(guest.output)")
             guest.signal(SIGTERM)
             let r = guest.wait(timeout: 30)
             #expect(r.killedBy == nil && r.status == 1 && r.output.contains("Exiting on signal 15"), "\(tender): \(r)")

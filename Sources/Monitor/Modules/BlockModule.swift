@@ -157,19 +157,22 @@ final class BlockModule: MonitorModule {
     func registerHypercalls(_ table: inout HypercallTable, memory: GuestMemory,
                             wait: DeviceWait) throws(MonitorError) {
         try table.register(UKVM_HYPERCALL_BLOCK_WRITE) { [self] gpa throws(MonitorError) in
-            var hc = try memory.load(ukvm_hc_block_write.self, gpa: gpa, .guestWritable)
-            hc.ret = transfer(write: true, handle: hc.handle, offset: hc.offset,
-                              data: hc.data, length: hc.len, memory: memory)
-            try memory.store(hc, gpa: gpa, .guestWritable)
-            return .resume
+            try request(ukvm_hc_block_write.self, at: gpa, write: true, memory: memory)
         }
         try table.register(UKVM_HYPERCALL_BLOCK_READ) { [self] gpa throws(MonitorError) in
-            var hc = try memory.load(ukvm_hc_block_read.self, gpa: gpa, .guestWritable)
-            hc.ret = transfer(write: false, handle: hc.handle, offset: hc.offset,
-                              data: hc.data, length: hc.len, memory: memory)
-            try memory.store(hc, gpa: gpa, .guestWritable)
-            return .resume
+            try request(ukvm_hc_block_read.self, at: gpa, write: false, memory: memory)
         }
+    }
+
+    /// Loads the argument struct at `gpa`, carries the request out, stores
+    /// its result.
+    private func request<T: BlockRequest & BitwiseCopyable>(_ type: T.Type, at gpa: UInt64, write: Bool,
+                                          memory: GuestMemory) throws(MonitorError) -> HypercallOutcome {
+        var hc = try memory.load(T.self, gpa: gpa, .guestWritable)
+        hc.ret = transfer(write: write, handle: hc.handle, offset: hc.offset,
+                          data: hc.data, length: hc.len, memory: memory)
+        try memory.store(hc, gpa: gpa, .guestWritable)
+        return .resume
     }
 
     /// One BLOCK_READ or BLOCK_WRITE of one or many sectors; returns a
@@ -229,3 +232,16 @@ final class BlockModule: MonitorModule {
         return synced
     }
 }
+
+/// BLOCK_WRITE's and BLOCK_READ's argument structs, which share a layout
+/// (include/ukvm_abi.h).
+protocol BlockRequest {
+    var handle: UInt64 { get }
+    var offset: UInt64 { get }
+    var data: UInt64 { get }
+    var len: UInt64 { get }
+    var ret: Int32 { get set }
+}
+
+extension ukvm_hc_block_write: BlockRequest {}
+extension ukvm_hc_block_read: BlockRequest {}

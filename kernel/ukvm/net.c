@@ -199,7 +199,7 @@ solo5_result_t solo5_net_write(solo5_handle_t handle, const uint8_t *buf,
 {
     if (!net_check_write(handle, buf, size))
         return SOLO5_R_EINVAL;
-    if (!netio && ring_active())
+    if (!netio && ring_active() && size <= RING_TX_MAX)
         return ring_write(handle, buf, size);
     if (!netio) {
         struct ukvm_hc_net_write arg = {

@@ -12,11 +12,10 @@
 #include "ukvm.h"
 
 #define TX_SLOTS 16
-#define TX_SLOT_SIZE 9216 /* a jumbo frame and its header */
 
 static volatile struct ukvm_ring *ring;
 static uint32_t next_id;
-static uint8_t tx_buf[TX_SLOTS][TX_SLOT_SIZE];
+static uint8_t tx_buf[TX_SLOTS][RING_TX_MAX];
 
 /* x86 keeps stores in order and loads in order: only the compiler must
  * be kept from moving them; a load after a store needs mfence. */
@@ -58,8 +57,7 @@ static void submit(uint32_t op, solo5_handle_t handle, const void *data,
 solo5_result_t ring_write(solo5_handle_t handle, const uint8_t *buf,
         size_t size)
 {
-    if (size > TX_SLOT_SIZE)
-        return SOLO5_R_EINVAL;
+    assert(size <= RING_TX_MAX); /* net.c sends larger ones by hypercall */
     /* A send slot is free once the monitor has taken the entry that used it
      * TX_SLOTS entries ago. */
     while (ring->ent_tail - ring->ent_head >= TX_SLOTS)

@@ -45,6 +45,9 @@ void net_flush(void);
 /* ring.c: upstream's network ring, when NETIO is not offered */
 void ring_init(const struct ukvm_boot_info *bi);
 bool ring_active(void);
+/* The largest frame ring_write() takes: a jumbo frame and its header. A
+ * larger one goes by the NET_WRITE hypercall, as on upstream's kernels. */
+#define RING_TX_MAX 9216
 solo5_result_t ring_write(solo5_handle_t handle, const uint8_t *buf,
         size_t size);
 solo5_result_t ring_read(solo5_handle_t handle, uint8_t *buf, size_t size,

@@ -11,17 +11,18 @@ import Glibc
 
 enum HostProcess {
     /// Opens /dev/null on each of descriptors 0 to 2 that is closed, and
-    /// ignores SIGPIPE. Returns false if a descriptor could not be filled.
-    static func prepare() -> Bool {
+    /// ignores SIGPIPE. Returns why a descriptor could not be filled, or nil.
+    static func prepare() -> String? {
         signal(SIGPIPE, SIG_IGN)
         for fd: Int32 in 0...2 where fcntl(fd, F_GETFD) < 0 && errno == EBADF {
             // open() returns the lowest free descriptor: this one.
             let null = open("/dev/null", O_RDWR)
             guard null == fd else {
+                let reason = null < 0 ? errnoText(errno) : "got descriptor \(null)"
                 if null >= 0 { close(null) }
-                return false
+                return "cannot open /dev/null on closed descriptor \(fd): \(reason)"
             }
         }
-        return true
+        return nil
     }
 }

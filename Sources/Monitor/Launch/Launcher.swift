@@ -15,7 +15,11 @@ public enum Ukvm {
     public static func run(rawArguments: [[UInt8]]) -> Int32 {
         let personality = Personality(argv0: String(decoding: rawArguments.first ?? [], as: UTF8.self))
         Console.programName = personality.programName
-        guard HostProcess.prepare() else { return ExitStatus.code(for: .failure(.startup, message: ""), as: personality) }
+        if let problem = HostProcess.prepare() {
+            // Printed if stderr is open at all: it may be what was closed.
+            Console.error(problem)
+            return ExitStatus.code(for: .failure(.startup, message: problem), as: personality)
+        }
         let launch = Launch(personality: personality)
         let outcome = launch.run(rawArguments.dropFirst().map(Argument.init(bytes:)))
         if let message = outcome.message(as: personality, adding: launch.notes) { Console.error(message) }

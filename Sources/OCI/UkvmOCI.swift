@@ -65,6 +65,10 @@ struct Runtime {
         guard let command = Commands.named(name) else {
             throw OCIError("unknown command \"\(name)\"; see ukvm-oci --help")
         }
+        if Commands.asksForHelp(rest) {
+            UkvmOCI.write(stdout: Commands.help(command) + "\n")
+            return 0
+        }
         if case .refused(let why) = command.support {
             throw OCIError("\(name) is not supported by ukvm-oci: \(why)")
         }

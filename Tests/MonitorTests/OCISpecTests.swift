@@ -56,8 +56,12 @@ import TestSupport
         (#"{"ociVersion":"1.0.0","process":{"args":["/u"]}}"#, "root is missing"),
         (#"{"ociVersion":"1.0.0","process":{"args":["/u"]},"root":{"path":"r"},"linux":{"resources":{"memory":{"limit":"x"}}}}"#,
          "linux.resources.memory.limit: expected an integer"),
-        (#"{"ociVersion":"1.0.0","process":{"args":["/u"]},"root":{"path":"r"},"hooks":{"prestart":[{"path":"/x"}]}}"#,
-         "hooks.prestart"),
+        (#"{"ociVersion":"1.0.0","process":{"args":["/u"]},"root":{"path":"r"},"hooks":{"prestart":[{"path":"x"}]}}"#,
+         "hooks.prestart[0].path \"x\": must be an absolute path"),
+        (#"{"ociVersion":"1.0.0","process":{"args":["/u"]},"root":{"path":"r"},"hooks":{"prestop":[]}}"#,
+         "hooks.prestop: unknown hook point"),
+        (#"{"ociVersion":"1.0.0","process":{"args":["/u"]},"root":{"path":"r"},"hooks":{"poststop":[{"path":"/x","timeout":0}]}}"#,
+         "hooks.poststop[0].timeout 0"),
         (#"{"ociVersion":"1.0.0",}"#, "config.json: unexpected"),
     ])
     func badSpecs(text: String, message: String) {

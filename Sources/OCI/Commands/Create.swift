@@ -33,18 +33,20 @@ extension Runtime {
         let plan = try LaunchPlan.make(spec: spec, rootfs: rootfs)
         defer { plan.close() }
         var netns: (fd: Int32, path: String)?
-        if case .path(let path) = plan.network, !plan.nets.isEmpty {
+        if case .path(let path) = plan.network {
             netns = (try Namespace.open(path), path)
         }
         defer { if let netns { close(netns.fd) } }
         try store.create(id)
         do throws(OCIError) {
-            let pid = try spawn(id, plan: plan, netns: netns, options: options)
+            let hooks = HookContext(hooks: spec.hooks, id: id, bundle: bundle, annotations: spec.annotations, log: log)
+            let pid = try spawn(id, plan: plan, netns: netns, hooks: hooks, options: options)
             guard let startTime = HostProcess.startTime(pid: pid) else {
                 throw OCIError("the container process \(pid) ended during create")
             }
             var path: String?
             if case .path(let p) = plan.network, !plan.nets.isEmpty { path = p }
+            try hooks.save(in: store)
             try store.save(ContainerState(id: id, pid: pid, startTime: startTime, bundle: bundle, rootfs: rootfs,
                                           created: Clock.rfc3339Now(), annotations: spec.annotations,
                                           netns: path, interfaces: plan.nets.map(\.interface)))
@@ -60,7 +62,7 @@ extension Runtime {
 
     /// Forks the container process and, when it has anything to check,
     /// waits for its verdict.
-    private func spawn(_ id: String, plan: LaunchPlan, netns: (fd: Int32, path: String)?,
+    private func spawn(_ id: String, plan: LaunchPlan, netns: (fd: Int32, path: String)?, hooks: HookContext,
                        options: CreateOptions) throws(OCIError) -> Int32 {
         if plan.nets.isEmpty { _ = try ContainerProcess.checkedCommandLine(plan.guestArgs) }
         let path = store.fifo(id)
@@ -70,31 +72,22 @@ extension Runtime {
         defer { close(fifo) }
         let slave = try options.consoleSocket.map { (s: String) throws(OCIError) in try ConsoleSocket.sendMaster(to: s) }
         defer { if let slave { close(slave) } }
-        var sync: [Int32] = [0, 0]
-        guard coci_pipe(&sync) == 0 else { throw .system("pipe", errno: errno) }
-        let child = ContainerProcess(id: id, plan: plan, netns: netns, consoleSlave: slave, fifo: fifo, log: log)
+        let handshake = try CreateHandshake()
+        let child = ContainerProcess(id: id, plan: plan, netns: netns, newNetwork: plan.network == .new,
+                                     hooks: hooks, consoleSlave: slave, fifo: fifo, log: log)
         let pid = fork()
-        if pid == 0 {
-            close(sync[0])
-            child.run(sync: sync[1], preserveFDs: options.preserveFDs)
-        }
-        close(sync[1])
+        if pid == 0 { child.run(handshake: handshake, preserveFDs: options.preserveFDs) }
         guard pid > 0 else {
-            close(sync[0])
+            handshake.closeAll()
             throw .system("fork", errno: errno)
         }
         guard child.reportsReadiness else {
-            close(sync[0])
+            handshake.closeAll()
             return pid
         }
-        let answer = (try? Files.read(fd: sync[0], what: "sync pipe", limit: 65536)) ?? []
-        close(sync[0])
-        let message = String(decoding: answer, as: UTF8.self)
-        guard message == ContainerProcess.ready else {
-            Glibc.kill(pid, SIGKILL)
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-            throw OCIError(message.isEmpty ? "the container process ended during create" : message)
+        try handshake.conduct(child: pid) { () throws(OCIError) in
+            try hooks.run(.prestart, status: "creating", pid: pid)
+            try hooks.run(.createRuntime, status: "creating", pid: pid)
         }
         return pid
     }

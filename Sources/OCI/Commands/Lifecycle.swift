@@ -25,6 +25,7 @@ extension Runtime {
         close(fd)
         guard n == 1 else { throw .system("\(path): write", errno: e) }
         unlink(path)
+        laterHooks(state)?.runLogged(.poststart, status: "running", pid: state.pid)
     }
 
     /// Sends `signal` to the container process.
@@ -58,7 +59,9 @@ extension Runtime {
             }
         }
         cleanUpNetwork(state)
+        let hooks = laterHooks(state)
         try store.remove(id)
+        hooks?.runLogged(.poststop, status: "stopped", pid: 0)
     }
 
     /// Takes the redirects off the container's interfaces, in its network

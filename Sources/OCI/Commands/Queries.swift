@@ -57,7 +57,7 @@ extension Runtime {
         JSON.object([
             ("ociVersionMin", .string("1.0.0")),
             ("ociVersionMax", .string(OCIVersion.spec)),
-            ("hooks", .array([])),
+            ("hooks", .array(Hooks.Point.allCases.map { .string($0.rawValue) })),
             ("mountOptions", .array([])),
             ("linux", .object([
                 ("namespaces", .array([.string("network")])),

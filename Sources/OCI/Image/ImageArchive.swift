@@ -1,7 +1,8 @@
 // ImageArchive.swift: an OCI image (image-spec v1) holding one unikernel,
-// as an image-layout archive that `ctr image import` and `podman load`
-// take: oci-layout, index.json and blobs/sha256/ (config, manifest, one
-// uncompressed layer). No base image: the layer holds the unikernel at /
+// as an image-layout archive: oci-layout, index.json and blobs/sha256/
+// (config, manifest, one uncompressed layer), plus Docker's manifest.json
+// and repositories over the same blobs (DockerManifest.swift), so that
+// `docker load`, `podman load` and `ctr image import` all take it. No base image: the layer holds the unikernel at /
 // and its disks at /solo5/block/NAME (Spec/Conventions.swift), nothing else.
 
 import Glibc
@@ -80,6 +81,11 @@ struct ImageArchive {
         guard layer >= 0 else { throw .system(layerPath, errno: errno) }
         defer { close(layer) }
         try tar.file(blob(layerDigest), from: layer, size: layerSize)
+        let layerHex = String(layerDigest.dropFirst("sha256:".count))
+        let dockerManifest = DockerManifest.manifest(config: blob(SHA256.digest(configBytes)),
+                                                     layers: [blob(layerDigest)], tag: name)
+        try tar.file("manifest.json", Array(dockerManifest.serialized.utf8))
+        try tar.file("repositories", Array(DockerManifest.repositories(tag: name, topLayerHex: layerHex).serialized.utf8))
         try tar.finish()
     }
 

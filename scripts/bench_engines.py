@@ -95,7 +95,10 @@ def _docker(row, tmp, ns, oci, archives, n):
         except subprocess.TimeoutExpired:
             daemon.kill()
         for pid in _sh(f"pgrep -f -- '{d}/exec/containerd'").stdout.split():
-            os.kill(int(pid), 9)
+            try:
+                os.kill(int(pid), 9)
+            except ProcessLookupError:
+                pass
         _sh(f"grep -F ' {d}/' /proc/self/mounts | cut -d' ' -f2 | sort -r | xargs -r -n1 umount -l")
         _sh(f"for h in /sys/fs/cgroup/*/{group}; do [ -d $h ] && find $h -depth -type d -exec rmdir {{}} \\; ; done")
 

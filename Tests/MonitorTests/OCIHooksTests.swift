@@ -6,7 +6,7 @@
 import Foundation
 import Testing
 import TestSupport
-@testable import Monitor
+import JSON
 @testable import OCI
 
 @Suite struct OCIHooksTests {

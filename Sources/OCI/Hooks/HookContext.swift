@@ -5,6 +5,7 @@
 // in ROOT/ID/hooks.json (only when there are any).
 
 import Glibc
+import JSON
 import Monitor
 
 struct HookContext {

@@ -10,6 +10,7 @@
 
 import COCI
 import Glibc
+import JSON
 import Monitor
 
 enum HookRunner {

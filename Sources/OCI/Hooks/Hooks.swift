@@ -15,6 +15,7 @@
 //
 // That is runc's order and the spec's semantics (docs/oci.md says the same).
 
+import JSON
 import Monitor
 
 /// One hook: a program, its argv and environment, and an optional timeout.

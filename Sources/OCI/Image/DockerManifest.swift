@@ -4,6 +4,7 @@
 // `repositories` (the legacy tag table); containerd and podman read the OCI
 // layout (index.json). One archive then loads everywhere.
 
+import JSON
 import Monitor
 
 enum DockerManifest {

@@ -38,9 +38,11 @@ extension Runtime {
         }
         defer { if let netns { close(netns.fd) } }
         try store.create(id)
+        var child: Int32 = 0
         do throws(OCIError) {
             let hooks = HookContext(hooks: spec.hooks, id: id, bundle: bundle, annotations: spec.annotations, log: log)
             let pid = try spawn(id, plan: plan, netns: netns, hooks: hooks, options: options)
+            child = pid
             guard let startTime = HostProcess.startTime(pid: pid) else {
                 throw OCIError("the container process \(pid) ended during create")
             }
@@ -55,6 +57,12 @@ extension Runtime {
             }
             return pid
         } catch {
+            // A container process that waits for a start that cannot come.
+            if child > 0 {
+                Glibc.kill(child, SIGKILL)
+                var status: Int32 = 0
+                while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+            }
             try? store.remove(id)
             throw error
         }

@@ -146,6 +146,33 @@ struct HttpdTests {
         #expect(!r.output.contains("Non-2xx"), "\(r)")
     }
 
+    /// 1,100 connections open at once, each answered (its request sent
+    /// only once all are established), then one more: the pool holds them.
+    @Test func thousandConcurrentConnections() throws {
+        if let reason = HttpdBackend.ukvm.unavailable { return announceSkip(reason) }
+        let server = try HttpdServer(.ukvm)
+        let r = run(server.ns.exec(["python3", "-c", """
+            import resource, socket
+            resource.setrlimit(resource.RLIMIT_NOFILE, (4096, 4096))
+            conns = [socket.create_connection(("\(HttpdServer.address)", 80), timeout=30) for _ in range(1100)]
+            for s in conns:
+                s.sendall(b"GET /sub/a.txt HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n")
+            ok = 0
+            for s in conns:
+                data = b""
+                while not data.endswith(b"sub page\\n"):
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+                ok += data.startswith(b"HTTP/1.1 200 OK")
+            print("answered", ok)
+            """]), timeout: 120)
+        #expect(r.output == "answered 1100\n", "\(r)")
+        let after = server.curl([], ["/"])
+        #expect(after.output == HttpdContent.home, "\(after)")
+    }
+
     /// Clients that go away mid-download (a timeout, a reset) leave the
     /// server serving: the next full download is intact.
     @Test func clientsLeavingMidTransfer() throws {

@@ -71,7 +71,7 @@ const char *ip_str(uint32_t ip, char buf[16]);
 /* Counters, printed at debug level and by the fuzzer. */
 struct stats {
     uint64_t rx_frames, rx_dropped, tx_frames, arp_replies, icmp_echoes;
-    uint64_t tcp_accepted, tcp_resets_sent, tcp_retransmits, tcp_syn_evicted;
+    uint64_t tcp_accepted, tcp_resets_sent, tcp_retransmits, tcp_syn_cookies;
     uint64_t tcp_tw_recycled, tcp_refused, http_requests, http_errors;
 };
 extern struct stats stats;

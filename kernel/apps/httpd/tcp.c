@@ -3,8 +3,9 @@
  *
  * - Passive open only; SYN-ACK with MSS and, if offered, window scaling
  *   (RFC 7323; our own shift is 0, our window is small). Half-open
- *   connections are bounded: past the limit the oldest is dropped, so a
- *   SYN flood costs old SYNs, never the established connections.
+ *   connections are bounded: past the limit a SYN is answered with a SYN
+ *   cookie (RFC 4987 3.6) and costs no state, so a SYN flood neither
+ *   exhausts memory nor turns away real clients.
  * - In-order delivery: a segment that does not start at RCV.NXT is dropped
  *   and answered by a duplicate ACK (the sender retransmits it). The
  *   window advertised is the free space of the connection's request buffer.
@@ -196,11 +197,6 @@ static void tcb_free(struct tcb *t)
 /* A free TCB, recycling the oldest TIME_WAIT one if none is free. */
 static struct tcb *tcb_alloc(void)
 {
-    if (counts[L_SYN] >= cfg.max_half_open ||
-            (!lists[L_FREE] && !lists[L_TW] && lists[L_SYN])) {
-        stats.tcp_syn_evicted++;
-        tcb_free(lists[L_SYN]);
-    }
     if (!lists[L_FREE] && lists[L_TW]) {
         stats.tcp_tw_recycled++;
         tcb_free(lists[L_TW]);
@@ -528,24 +524,70 @@ static uint32_t make_iss(uint32_t raddr, uint16_t rport)
         (uint32_t)mix(secret + ((uint64_t)raddr << 16 | rport));
 }
 
-static void listen_input(const uint8_t *ip, const uint8_t *tcp, size_t hl,
+/*
+ * SYN cookies: the ISS carries a keyed hash of the connection and the
+ * client's ISN, a 64-second time slot (5 bits) and the MSS (3 bits, an
+ * index into cookie_mss), so the ACK that completes the handshake can be
+ * checked and the connection made without state kept since the SYN. The
+ * window scale is not kept: such connections run unscaled.
+ */
+static const uint16_t cookie_mss[8] = { 536, 1200, 1360, 1440, 1460, 4312, 8960, 9000 };
+
+static uint32_t cookie_hash(uint32_t raddr, uint16_t rport, uint32_t isn,
+        uint32_t slot, uint32_t mss_idx)
+{
+    return (uint32_t)mix(mix(secret ^ ((uint64_t)raddr << 16 | rport)) ^
+            ((uint64_t)isn << 8 | (slot & 31) << 3 | mss_idx));
+}
+
+static uint32_t cookie_slot(void)
+{
+    return (uint32_t)(plat_now() >> 36); /* 2^36 ns: about 69 s */
+}
+
+static uint32_t cookie_make(uint32_t raddr, uint16_t rport, uint32_t isn,
+        uint16_t mss)
+{
+    uint32_t idx = 0;
+    while (idx < 7 && cookie_mss[idx + 1] <= mss)
+        idx++;
+    uint32_t slot = cookie_slot() & 31;
+    return (cookie_hash(raddr, rport, isn, slot, idx) & ~0xffU) |
+        slot << 3 | idx;
+}
+
+/* The MSS the cookie in ack carries, or 0 if it is not ours or too old. */
+static uint16_t cookie_check(uint32_t raddr, uint16_t rport, uint32_t seq,
+        uint32_t ack)
+{
+    uint32_t c = ack - 1, slot = (c >> 3) & 31, idx = c & 7, now = cookie_slot();
+    if (slot != (now & 31) && slot != ((now - 1) & 31))
+        return 0;
+    if ((cookie_hash(raddr, rport, seq - 1, slot, idx) & ~0xffU) != (c & ~0xffU))
+        return 0;
+    return cookie_mss[idx];
+}
+
+/* Sends a SYN-ACK for a SYN whose state is not kept (its cookie). */
+static void send_cookie(const uint8_t *ip, const uint8_t *tcp, size_t hl,
         const struct seg *s, const uint8_t *mac)
 {
-    if (s->flags & F_RST)
-        return;
-    if (s->flags & F_ACK) {
-        send_reset(ip, tcp, s->len, mac);
-        return;
-    }
-    if (!(s->flags & F_SYN) || (s->flags & F_FIN))
-        return;
-    struct tcb *t = tcb_alloc();
-    if (!t) {
-        stats.tcp_refused++;
-        return; /* every slot busy: the client retries */
-    }
-    uint32_t raddr = get32(ip + 12);
-    uint16_t rport = get16(tcp);
+    struct tcb tmp;
+    memset(&tmp, 0, sizeof tmp);
+    tmp.raddr = get32(ip + 12);
+    tmp.rport = get16(tcp);
+    memcpy(tmp.mac, mac, ETH_ALEN);
+    parse_syn_options(&tmp, tcp + TCP_HLEN, hl - TCP_HLEN);
+    tmp.snd_shift = 0xff;  /* no scaling offered back: it is not kept */
+    tmp.rcv_nxt = s->seq + 1;
+    stats.tcp_syn_cookies++;
+    send_seg(&tmp, cookie_make(tmp.raddr, tmp.rport, s->seq, tmp.mss), F_SYN, 0);
+}
+
+/* Fills a fresh TCB for raddr:rport (on the free list) and hashes it. */
+static void tcb_setup(struct tcb *t, uint32_t raddr, uint16_t rport,
+        const uint8_t *mac)
+{
     struct tcb **bucket = &hash[hash_of(raddr, rport)];
     struct tcb *keep = t->prev, *keepn = t->next;
     uint8_t *rbuf = t->rbuf;
@@ -562,6 +604,70 @@ static void listen_input(const uint8_t *ip, const uint8_t *tcp, size_t hl,
     memcpy(t->mac, mac, ETH_ALEN);
     t->hnext = *bucket;
     *bucket = t;
+    t->ssthresh = 0x7fffffff;
+    t->rto = RTO_INIT;
+}
+
+static void conn_input(struct tcb *t, const uint8_t *ip, const uint8_t *tcp,
+        struct seg *s, const uint8_t *mac);
+
+/* The ACK of a SYN cookie: the connection is made here, established. */
+static bool cookie_accept(const uint8_t *ip, const uint8_t *tcp,
+        struct seg *s, const uint8_t *mac)
+{
+    uint32_t raddr = get32(ip + 12);
+    uint16_t rport = get16(tcp);
+    if ((s->flags & (F_SYN | F_RST | F_ACK)) != F_ACK)
+        return false;
+    uint16_t mss = cookie_check(raddr, rport, s->seq, s->ack);
+    if (!mss)
+        return false;
+    struct tcb *t = tcb_alloc();
+    if (!t) {
+        stats.tcp_refused++;
+        return true; /* a valid cookie but no room: dropped, not reset */
+    }
+    tcb_setup(t, raddr, rport, mac);
+    t->mss = (uint16_t)MIN((size_t)mss, netif.mtu - IP_HLEN - TCP_HLEN);
+    t->snd_shift = 0xff;
+    t->iss = s->ack - 1;
+    t->snd_una = t->snd_nxt = t->snd_max = s->ack;
+    t->rcv_nxt = s->seq;
+    t->snd_wnd = s->wnd;
+    t->snd_wl1 = s->seq;
+    t->snd_wl2 = s->ack;
+    t->cwnd = 10 * t->mss;
+    set_state(t, ESTABLISHED);
+    set_timer(t, plat_now() + KEEPALIVE_NS);
+    stats.tcp_accepted++;
+    conn_input(t, ip, tcp, s, mac);
+    return true;
+}
+
+static void listen_input(const uint8_t *ip, const uint8_t *tcp, size_t hl,
+        struct seg *s, const uint8_t *mac)
+{
+    if (s->flags & F_RST)
+        return;
+    if (s->flags & F_ACK) {
+        if (!cookie_accept(ip, tcp, s, mac))
+            send_reset(ip, tcp, s->len, mac);
+        return;
+    }
+    if (!(s->flags & F_SYN) || (s->flags & F_FIN))
+        return;
+    if (counts[L_SYN] >= cfg.max_half_open) {
+        send_cookie(ip, tcp, hl, s, mac);
+        return;
+    }
+    struct tcb *t = tcb_alloc();
+    if (!t) {
+        send_cookie(ip, tcp, hl, s, mac); /* the ACK may find room */
+        return;
+    }
+    uint32_t raddr = get32(ip + 12);
+    uint16_t rport = get16(tcp);
+    tcb_setup(t, raddr, rport, mac);
     parse_syn_options(t, tcp + TCP_HLEN, hl - TCP_HLEN);
     t->rcv_nxt = s->seq + 1;
     t->iss = make_iss(raddr, rport);
@@ -569,8 +675,6 @@ static void listen_input(const uint8_t *ip, const uint8_t *tcp, size_t hl,
     t->snd_nxt = t->snd_max = t->iss + 1;
     t->snd_wnd = s->wnd; /* never scaled in a SYN */
     t->cwnd = 10 * t->mss; /* RFC 6928 */
-    t->ssthresh = 0x7fffffff;
-    t->rto = RTO_INIT;
     set_state(t, SYN_RCVD);
     stats.tcp_accepted++;
     send_seg(t, t->iss, F_SYN, 0);

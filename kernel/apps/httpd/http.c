@@ -195,9 +195,11 @@ static void parse_header(struct request *q, const char *s, size_t n)
         v++, vn--;
     while (vn && (v[vn - 1] == ' ' || v[vn - 1] == '\t'))
         vn--;
-    for (size_t i = 0; i < vn; i++)
-        if ((v[i] < ' ' && v[i] != '\t') || v[i] == 0x7f)
+    for (size_t i = 0; i < vn; i++) {
+        unsigned char c = (unsigned char)v[i]; /* obs-text (0x80-0xff) is fine */
+        if ((c < ' ' && c != '\t') || c == 0x7f)
             q->bad = true;
+    }
     if (name_is(s, colon, "host")) {
         q->hosts++;
     } else if (name_is(s, colon, "connection")) {

@@ -5,7 +5,10 @@
 // and its disks at /solo5/block/NAME (Spec/Conventions.swift), nothing else.
 
 import Glibc
+import Image
+import JSON
 import Monitor
+import Support
 
 struct ImageArchive {
     struct Disk {
@@ -40,7 +43,7 @@ struct ImageArchive {
     func write(to output: String) throws(OCIError) {
         let image: Solo5Image
         do throws(Solo5ImageError) {
-            image = try Solo5Image.inspect(path: unikernel, memoryBytes: MonitorLimits.maxMemoryMiB << 20)
+            image = try Solo5Image.inspect(path: unikernel, memoryBytes: GuestMemorySize.max)
         } catch {
             throw OCIError(error.message)
         }

@@ -59,8 +59,13 @@ final class HttpdContent: @unchecked Sendable {
     static let midSize = 1 << 20
     static let home = "<h1>solo5-httpd test home</h1>\n"
 
+    /// The folder, for the exit handler: a static object is never deinitialised.
+    nonisolated(unsafe) private static var made: String?
+
     private init() {
-        image = dir.path + ".img"
+        image = dir.path + "/site.img"
+        Self.made = dir.path
+        atexit { if let path = HttpdContent.made { sh("rm -rf '\(path)'") } }
         let site = dir.path + "/site"
         try? FileManager.default.createDirectory(atPath: site + "/sub", withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: site + "/index.html", contents: Data(Self.home.utf8))
@@ -72,8 +77,6 @@ final class HttpdContent: @unchecked Sendable {
         let r = run([repoPath("scripts/httpd-image"), site, image], timeout: 120)
         precondition(r.status == 0, "httpd-image: \(r)")
     }
-
-    deinit { unlink(image) }
 }
 
 /// A server running in a namespace of its own, its tap at 10.80.0.1.

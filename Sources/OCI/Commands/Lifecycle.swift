@@ -68,7 +68,8 @@ extension Runtime {
     /// namespace, from a child process (this one stays where it is). The
     /// taps went with the monitor's fds.
     private func cleanUpNetwork(_ state: ContainerState) {
-        guard let path = state.netns, !state.interfaces.isEmpty,
+        // Never the host's: the path is checked again, in case it now names it.
+        guard let path = state.netns, !state.interfaces.isEmpty, !HostNetwork.isHost(path),
               let fd = try? Namespace.open(path) else { return }
         defer { close(fd) }
         let pid = fork()

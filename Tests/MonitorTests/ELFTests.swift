@@ -27,6 +27,25 @@ import Testing
         #expect(try memory.load(UInt64.self, gpa: 0x101004) == 0)
     }
 
+    /// Into memory just mapped, .bss is left alone: its whole pages stay
+    /// unmapped (mincore), so an idle guest's unused .bss costs the host
+    /// nothing, and they read as zero.
+    @Test func loadIntoFreshMemoryLeavesBssPagesUntouched() throws {
+        let image = try ELF.parse(TestImage().build(), memorySize: 8 << 20)
+        let memory = try testMemory()
+        try image.load(into: memory, zeroFilled: true)
+        func resident(_ gpa: UInt64) -> Bool {
+            var vec: UInt8 = 0
+            #expect(mincore(memory.base + Int(gpa), 4096, &vec) == 0)
+            return vec & 1 != 0
+        }
+        #expect(resident(0x101000), "the page with the segment's file bytes")
+        #expect(!resident(0x102000), "a page of .bss only")
+        #expect(try memory.load(UInt32.self, gpa: 0x101000) == 0x0403_0201)
+        #expect(try memory.load(UInt64.self, gpa: 0x101004) == 0)
+        #expect(try memory.load(UInt64.self, gpa: 0x102ff8) == 0)
+    }
+
     /// Hostile images: many random corruptions of a valid one (with a CPL3
     /// note and a manifest), in the header, program headers and notes. The
     /// parser must accept or refuse each one, never trap; what it accepts

@@ -119,7 +119,7 @@ final class Launch {
                 + "the \(plan.guest >> 20) MiB of guest memory left beside the network ring")
         }
         let memory = try GuestMemory(size: plan.total)
-        try image.load(into: memory)
+        try image.load(into: memory, zeroFilled: true)
 
         // 5. KVM: one VM, one memory slot, one vCPU in the entry state (page
         // tables, GDT, TSS and registers, with what its CPU has); then what
@@ -197,7 +197,8 @@ final class Launch {
         try vm.setMemory(memory)
         let vcpu = try vm.createVCPU(id: 0)
         let cpu = try vcpu.setSupportedCPUID()
-        try EntryState.buildMemory(memory, cpl3: image.cpl3, protection: image.protection, nx: cpu.nx)
+        try EntryState.buildMemory(memory, cpl3: image.cpl3, protection: image.protection, nx: cpu.nx,
+                                   zeroFilled: true)
         try vcpu.setSpecialRegisters(EntryState.specialRegisters(try vcpu.specialRegisters(), cpl3: image.cpl3,
                                                                  fsgsbase: cpu.fsgsbase, nx: cpu.nx))
         try vcpu.setRegisters(EntryState.registers(entry: image.entry, memorySize: guestSize,

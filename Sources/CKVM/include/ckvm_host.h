@@ -1,8 +1,8 @@
 /*
  * ckvm_host.h: host calls Swift's Glibc module does not offer, with fixed
  * signatures: ppoll(2) with a signal mask, timerfd(2), preadv2/pwritev2(2)
- * with RWF_NOWAIT, dup3(2), and KVM_SET_SIGNAL_MASK (a struct ending in a flexible
- * array). Glibc declares some of them only under _GNU_SOURCE, with which
+ * with RWF_NOWAIT, dup3(2), KVM_SET_SIGNAL_MASK (a struct ending in a flexible
+ * array), and malloc_trim(3) (in <malloc.h>, which the Glibc module leaves out). Glibc declares some of them only under _GNU_SOURCE, with which
  * Swift's Glibc module is not built; ckvm_host.c is (Package.swift).
  * Nothing here has logic worth testing.
  */
@@ -38,5 +38,8 @@ int ckvm_dup3(int oldfd, int newfd, int flags);
 
 /* KVM_SET_SIGNAL_MASK: the signal mask in force while KVM_RUN runs. */
 int ckvm_set_vcpu_signal_mask(int vcpufd, const sigset_t *mask);
+
+/* malloc_trim(0): gives the heap's free pages back to the kernel. */
+void ckvm_malloc_trim(void);
 
 #endif /* CKVM_HOST_H */

@@ -20,7 +20,8 @@ struct ELFSegment: Equatable {
 
 /// A validated image: what to load, where to start, and its notes.
 struct ELFImage {
-    let bytes: [UInt8]
+    /// The file, whole; needed until `load`, then dropped (`dropFile`).
+    private(set) var bytes: [UInt8]
     let entry: UInt64
     let segments: [ELFSegment]
     /// The first address past the highest loaded segment.
@@ -31,6 +32,13 @@ struct ELFImage {
     let cpl3: CPL3Note?
     /// Its read-only and executable pages (W^X).
     let protection: ImageProtection
+
+    /// Lets go of the file's bytes once they are in guest memory: the run
+    /// needs only what was parsed from them, and a copy of the image kept on
+    /// the heap for the whole run would cost every idle guest its size.
+    mutating func dropFile() {
+        bytes = []
+    }
 
     /// Copies every segment into guest memory and zeroes its .bss, unless
     /// `zeroFilled`: memory as mmap handed it out, nothing written yet. Then

@@ -99,7 +99,7 @@ final class Launch {
         for w in options.warnings { Console.error(w) }
 
         // 2. The image, validated for the memory it will get.
-        let image = try ELF.read(path: options.kernel, memorySize: options.memorySize)
+        var image = try ELF.read(path: options.kernel, memorySize: options.memorySize)
 
         // 3. Devices: the original form's rewrite, then manifest matching.
         var manifest = image.manifest
@@ -120,6 +120,7 @@ final class Launch {
         }
         let memory = try GuestMemory(size: plan.total)
         try image.load(into: memory, zeroFilled: true)
+        image.dropFile()
 
         // 5. KVM: one VM, one memory slot, one vCPU in the entry state (page
         // tables, GDT, TSS and registers, with what its CPU has); then what
@@ -158,6 +159,10 @@ final class Launch {
         for m in modules {
             if let d = try m.prepareRun(guest) { debugger = d }
         }
+        // What set-up freed (the image file's bytes, above all) goes back to
+        // the kernel now: free() keeps it in the heap, and an idle guest's
+        // monitor would carry it for the whole run (docs/density.md).
+        ckvm_malloc_trim()
         if options.sandbox { try enterSandbox(vcpu: vcpu.fd, wait: wait) }
         TestHooks.afterSandbox?(vcpu.fd)
         let result = RunLoop(vcpu: vcpu, hypercalls: table, memory: memory, debugger: debugger).run()

@@ -19,7 +19,7 @@ public enum Ukvm {
     public static func run(rawArguments: [[UInt8]]) -> Int32 {
         let personality = Personality(argv0: String(decoding: rawArguments.first ?? [], as: UTF8.self))
         Console.programName = personality.programName
-        if let problem = HostProcess.prepare() {
+        if let problem = HostProcess.commandLineProblem(rawArguments) ?? HostProcess.prepare() {
             // Printed if stderr is open at all: it may be what was closed.
             Console.error(problem)
             return ExitStatus.code(for: .failure(.startup, message: problem), as: personality)

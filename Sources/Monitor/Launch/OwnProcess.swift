@@ -1,4 +1,4 @@
-// HostProcess.swift: what the monitor makes sure of in its own process
+// OwnProcess.swift: what the monitor makes sure of in its own process
 // before it opens anything.
 //
 // Descriptors 0 to 2 must be open: started with stdout or stderr closed,
@@ -15,7 +15,7 @@
 import Glibc
 import Support
 
-enum HostProcess {
+enum OwnProcess {
     /// Why `arguments` (argv, program name first) came out empty, or nil
     /// when they did not.
     static func commandLineProblem(_ arguments: [[UInt8]]) -> String? {

@@ -47,6 +47,18 @@ import Testing
         #expect(try memory.load(UInt64.self, gpa: 0x102ff8) == 0)
     }
 
+    /// Dropping the file's bytes (once loaded) empties every copy of the
+    /// image: a launch configuration holds one by value, and the bytes must
+    /// not stay on the heap for the whole run through it.
+    @Test func droppingTheFileEmptiesEveryCopy() throws {
+        let image = try ELF.parse(TestImage().build(), memorySize: 8 << 20)
+        let copy = image
+        #expect(!copy.bytes.isEmpty)
+        image.dropFile()
+        #expect(image.bytes.isEmpty && copy.bytes.isEmpty)
+        #expect(copy.entry == 0x100000 && copy.segments.count == 2, "what was parsed stays")
+    }
+
     /// Hostile images: many random corruptions of a valid one (with a CPL3
     /// note and a manifest), in the header, program headers and notes. The
     /// parser must accept or refuse each one, never trap; what it accepts

@@ -1,8 +1,8 @@
 # Makefile: builds the kernels, the test unikernels and the monitor.
 #
 #   make            everything: monitor, ukvm and virtio unikernels
-#   make ukvm       build/ukvm/NAME.ukvm for every test unikernel
-#   make virtio     build/virtio/NAME.virtio for every test unikernel
+#   make ukvm       build/ukvm/NAME.ukvm for every test unikernel and app
+#   make virtio     build/virtio/NAME.virtio for every test unikernel and app
 #   make monitor    build/bin/ukvm (the Swift monitor, release build),
 #                   build/bin/solo5-hvt, a link to it (upstream's name),
 #                   build/bin/solo5-elftool and build/bin/ukvm-oci (the OCI
@@ -43,6 +43,7 @@ setup:
 include kernel/common/Makefile.inc
 include kernel/ukvm/Makefile.inc
 -include kernel/virtio/Makefile.inc
+include kernel/apps/Makefile.inc
 
 # The Swift monitor, a static executable: start-up pays for no dynamic
 # linking at all (measured: hello boot-to-exit 4.7 ms with the dynamic

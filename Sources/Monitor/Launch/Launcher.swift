@@ -159,12 +159,12 @@ final class Launch {
         _ = try BootInfo.write(info, to: memory, manifest: manifest, commandLine: configuration.commandLine)
         // The image's code and read-only data, read-only from now on (W^X);
         // not for a debugger, which writes its breakpoints into the code.
-        if !modules.contains(where: \.writesGuestCode) {
+        if !runParticipants.contains(where: \.writesGuestCode) {
             try memory.protect(image.protection.ranges.map { ($0.start, $0.end) })
         }
 
         // 5. Hypercalls and signals.
-        let wait = try DeviceWait(modules.flatMap(\.pollDescriptors))
+        let wait = try DeviceWait(pollDescriptors)
         var table = HypercallTable()
         for m in modules { try m.registerHypercalls(&table, memory: memory, wait: wait) }
         Signals.install()
@@ -177,9 +177,9 @@ final class Launch {
         // 6. What the run needs opened before the sandbox (a debugger, the
         // core file directory), the sandbox, then the run.
         let guest = GuestContext(vcpu: vcpu, memory: memory, imagePath: configuration.image.path.description)
-        var debugger: RunDebugger?
-        for m in modules {
-            if let d = try m.prepareRun(guest) { debugger = d }
+        var hooks: [ExitHook] = []
+        for m in runParticipants {
+            if let hook = try m.prepareRun(guest) { hooks.append(hook) }
         }
         // What set-up freed (the image file's bytes, above all) goes back to
         // the kernel now: free() keeps it in the heap, and an idle guest's
@@ -187,10 +187,10 @@ final class Launch {
         csys_malloc_trim()
         if configuration.sandbox { try enterSandbox(vcpu: vcpu.fd, wait: wait) }
         TestHooks.afterSandbox?(vcpu.fd)
-        let result = RunLoop(vcpu: vcpu, hypercalls: table, memory: memory, debugger: debugger).run()
+        let result = RunLoop(vcpu: vcpu, hypercalls: table, memory: memory, hooks: hooks).run()
 
         // 7. What the modules do with the ending (a core file), in the sandbox.
-        notes = modules.compactMap { $0.runEnded(result, guest: guest) }
+        notes = runParticipants.compactMap { $0.runEnded(result, guest: guest) }
         return outcome(of: result, vcpu: vcpu)
     }
 
@@ -205,14 +205,14 @@ final class Launch {
             + wait.sandboxNeeds
             + Console.sandboxNeeds
             + Signals.sandboxNeeds(diesBySignal: personality != .ukvm)
-            + ViolationReport.sandboxNeeds(disks: modules.flatMap(\.durableDescriptors))
+            + ViolationReport.sandboxNeeds(disks: durableDescriptors)
             + Sandbox.runtimeNeeds
     }
 
     private func enterSandbox(vcpu: Int32, wait: DeviceWait) throws(MonitorError) {
         let policy = SandboxPolicy(sandboxNeeds(vcpu: vcpu, wait: wait))
         ViolationReport.install(policy: policy, program: personality.programName,
-                                disks: modules.flatMap(\.durableDescriptors),
+                                disks: durableDescriptors,
                                 status: ExitStatus.sandboxStop(as: personality))
         try Sandbox.enter(policy)
     }

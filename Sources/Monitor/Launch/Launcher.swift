@@ -20,6 +20,9 @@ public enum Ukvm {
     public static func run(rawArguments: [[UInt8]]) -> Int32 {
         let personality = Personality(argv0: String(decoding: rawArguments.first ?? [], as: UTF8.self))
         let args = rawArguments.dropFirst().map(Argument.init(bytes:))
+        if let problem = OwnProcess.commandLineProblem(rawArguments) {
+            return run(as: personality) { _ in .failure(.startup, message: problem) }
+        }
         return run(as: personality) { $0.run(args) }
     }
 
@@ -138,7 +141,8 @@ final class Launch {
         // 2. Guest memory, as planned: the guest's, and the ring above it;
         // the image, page tables, GDT (and TSS).
         let memory = try GuestMemory(size: plan.total)
-        try image.load(into: memory)
+        try image.load(into: memory, zeroFilled: true)
+        image.dropFile()
 
         // 3. KVM: one VM, one memory slot, one vCPU in the entry state (page
         // tables, GDT, TSS and registers, with what its CPU has); then what
@@ -177,6 +181,10 @@ final class Launch {
         for m in runParticipants {
             if let hook = try m.prepareRun(guest) { hooks.append(hook) }
         }
+        // What set-up freed (the image file's bytes, above all) goes back to
+        // the kernel now: free() keeps it in the heap, and an idle guest's
+        // monitor would carry it for the whole run (docs/density.md).
+        csys_malloc_trim()
         if configuration.sandbox { try enterSandbox(vcpu: vcpu.fd, wait: wait) }
         TestHooks.afterSandbox?(vcpu.fd)
         let result = RunLoop(vcpu: vcpu, hypercalls: table, memory: memory, hooks: hooks).run()
@@ -218,7 +226,8 @@ final class Launch {
         try vm.setMemory(base: memory.base, size: memory.size)
         let vcpu = try vm.createVCPU(id: 0)
         let cpu = try vcpu.setSupportedCPUID()
-        try EntryState.buildMemory(memory, cpl3: image.cpl3, protection: image.protection, nx: cpu.nx)
+        try EntryState.buildMemory(memory, cpl3: image.cpl3, protection: image.protection, nx: cpu.nx,
+                                   zeroFilled: true)
         try vcpu.setSpecialRegisters(EntryState.specialRegisters(try vcpu.specialRegisters(), cpl3: image.cpl3,
                                                                  fsgsbase: cpu.fsgsbase, nx: cpu.nx))
         try vcpu.setRegisters(EntryState.registers(entry: image.entry, memorySize: guestSize,

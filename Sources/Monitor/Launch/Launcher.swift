@@ -3,7 +3,6 @@
 // the devices, guest memory, KVM, the run, and how it ended.
 
 import CKVM
-import CSys
 import Glibc
 import Image
 import KVM
@@ -55,7 +54,6 @@ public enum Ukvm {
             return UnsafeRawBufferPointer(start: arg, count: strlen(arg)).map { $0 }
         }
     }
-
 }
 
 final class Launch {

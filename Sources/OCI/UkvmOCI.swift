@@ -70,6 +70,7 @@ struct Runtime {
         }
         let p = try Invocation.parse(rest, command.flags)
         log.debug("\(name) \(rest.joined(separator: " "))")
+        if name != "features" && name != "image" { try RootDirectory.check(root) }
         func id() throws(OCIError) -> String {
             guard let id = p.arguments.first else { throw OCIError("\(name): missing <container-id>") }
             guard p.arguments.count <= command.arguments.count else {

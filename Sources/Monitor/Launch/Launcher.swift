@@ -158,6 +158,7 @@ final class Launch {
         for m in modules {
             if let d = try m.prepareRun(guest) { debugger = d }
         }
+        try LaunchHooks.beforeSandbox?()
         if options.sandbox { try enterSandbox(vcpu: vcpu.fd, wait: wait) }
         TestHooks.afterSandbox?(vcpu.fd)
         let result = RunLoop(vcpu: vcpu, hypercalls: table, memory: memory, debugger: debugger).run()

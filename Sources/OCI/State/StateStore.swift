@@ -26,6 +26,7 @@ struct StateStore {
     /// Creates ROOT/ID; fails if the container exists.
     func create(_ id: String) throws(OCIError) {
         try Files.makeDirectories(root, mode: 0o711)
+        try RootDirectory.check(root)
         guard mkdir(directory(id), 0o700) == 0 else {
             if errno == EEXIST { throw OCIError("container \"\(id)\" already exists") }
             throw .system(directory(id), errno: errno)

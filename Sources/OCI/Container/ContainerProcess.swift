@@ -39,8 +39,14 @@ struct ContainerProcess {
     /// and `create` returns at once (no wait for the child to be scheduled).
     var reportsReadiness: Bool { !plan.nets.isEmpty }
 
-    /// Runs in the forked child; never returns.
-    func run(sync: Int32, preserveFDs: Int32) -> Never {
+    /// Runs in the forked child; never returns. Waits first for `create`'s
+    /// byte on `go`: by then it is in its cgroup, with its limits.
+    func run(sync: Int32, go: Int32, preserveFDs: Int32) -> Never {
+        var byte: UInt8 = 0
+        var n: Int
+        repeat { n = read(go, &byte, 1) } while n < 0 && errno == EINTR
+        guard n == 1 else { exit(1) }
+        close(go)
         resetSignals()
         _ = setsid()
         if let slave = consoleSlave { ConsoleSocket.adopt(slave: slave) }

@@ -59,7 +59,8 @@ struct StateStore {
 
     func status(_ state: ContainerState) -> ContainerState.Status {
         guard HostProcess.isAlive(pid: state.pid, startTime: state.startTime) else { return .stopped }
-        return Files.exists(fifo(state.id)) ? .created : .running
+        if Files.exists(fifo(state.id)) { return .created }
+        return state.cgroup?.isFrozen == true ? .paused : .running
     }
 
     func remove(_ id: String) throws(OCIError) {

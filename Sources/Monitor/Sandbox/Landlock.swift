@@ -11,8 +11,9 @@
 // executing are not handled here (the filter allows no open but the core
 // file's, and no exec at all).
 
-import CKVM
+import CSys
 import Glibc
+import Support
 
 enum Landlock {
     // The file access rights of <linux/landlock.h>, by ABI version.
@@ -25,7 +26,7 @@ enum Landlock {
 
     /// The kernel's Landlock ABI version, or nil without Landlock.
     static var abi: Int32? {
-        let v = ckvm_landlock_abi()
+        let v = csys_landlock_abi()
         return v > 0 ? v : nil
     }
 
@@ -48,10 +49,10 @@ enum Landlock {
         }
         // Landlock asks for no new privileges (or CAP_SYS_ADMIN); the
         // sandbox sets it anyway, and the monitor never execs.
-        guard ckvm_prctl(PR_SET_NO_NEW_PRIVS, 1, 0) == 0 else {
+        guard csys_prctl(PR_SET_NO_NEW_PRIVS, 1, 0) == 0 else {
             throw .debugger("\(what): PR_SET_NO_NEW_PRIVS: \(errnoText(errno))")
         }
-        guard ckvm_landlock_confine(handled(abi: abi), directory, writeFile | makeReg) == 0 else {
+        guard csys_landlock_confine(handled(abi: abi), directory, writeFile | makeReg) == 0 else {
             throw .debugger("\(what): Landlock: \(errnoText(errno))")
         }
     }

@@ -2,6 +2,7 @@
 // (memory, CPU, cpuset, pids), from config.json at create and from the
 // JSON or the flags of `update`. Unset fields leave the cgroup as it is.
 
+import JSON
 import Monitor
 
 struct CgroupResources: Equatable {

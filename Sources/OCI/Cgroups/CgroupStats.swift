@@ -2,6 +2,7 @@
 // and their JSON as `runc events --stats` prints it ("data" of a "stats"
 // event: cpu, memory, pids, as libcontainer's types name the fields).
 
+import JSON
 import Monitor
 
 struct CgroupStats: Equatable {

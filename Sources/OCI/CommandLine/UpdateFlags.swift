@@ -3,6 +3,7 @@
 // uses), or one flag per limit, sizes with runc's suffixes (64m, 1g).
 
 import Glibc
+import JSON
 import Monitor
 
 enum UpdateFlags {

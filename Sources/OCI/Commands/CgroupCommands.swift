@@ -3,6 +3,7 @@
 // while the guest runs), `events` (figures, as runc prints them).
 
 import Glibc
+import JSON
 import Monitor
 
 extension Runtime {

@@ -11,6 +11,7 @@
 
 import COCI
 import Glibc
+import Support
 
 struct ContainerFiles {
     let rootfs: String

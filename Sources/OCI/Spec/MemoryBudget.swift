@@ -17,6 +17,7 @@
 // A guest size set by annotation (org.solo5.memory) that does not fit
 // under the limit that way is refused, naming both figures.
 
+import JSON
 import Monitor
 
 enum MemoryBudget {

@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include "coci_ns.h"
 
 /* setns(2) into the network namespace open at fd. */
 int coci_setns_net(int fd);

@@ -40,8 +40,10 @@ extension Runtime {
         defer { if let netns { close(netns.fd) } }
         try store.create(id)
         do throws(OCIError) {
+            let namespaces = ContainerNamespaces(specs: spec.namespaces, hostname: spec.hostname,
+                                                 mountpoint: store.directory(id))
             let pid = try spawn(id, plan: plan, netns: netns, options: options,
-                                cgroup: (cgroup, spec.resources))
+                                cgroup: (cgroup, spec.resources), namespaces: namespaces)
             guard let startTime = HostProcess.startTime(pid: pid) else {
                 throw OCIError("the container process \(pid) ended during create")
             }
@@ -66,7 +68,8 @@ extension Runtime {
     /// waits for its verdict.
     private func spawn(_ id: String, plan: LaunchPlan, netns: (fd: Int32, path: String)?,
                        options: CreateOptions,
-                       cgroup: (manager: CgroupManager, resources: CgroupResources)) throws(OCIError) -> Int32 {
+                       cgroup: (manager: CgroupManager, resources: CgroupResources),
+                       namespaces: ContainerNamespaces) throws(OCIError) -> Int32 {
         if plan.nets.isEmpty { _ = try ContainerProcess.checkedCommandLine(plan.guestArgs) }
         let path = store.fifo(id)
         guard mkfifo(path, 0o600) == 0 else { throw .system(path, errno: errno) }
@@ -81,13 +84,22 @@ extension Runtime {
             close(sync[0]); close(sync[1])
             throw .system("pipe", errno: errno)
         }
-        let child = ContainerProcess(id: id, plan: plan, netns: netns, consoleSlave: slave, fifo: fifo, log: log)
+        let child = ContainerProcess(id: id, plan: plan, netns: netns, consoleSlave: slave, fifo: fifo, log: log,
+                                     namespaces: namespaces)
+        let ownPID: Int32?
+        do throws(OCIError) {
+            ownPID = try namespaces.preparePID()
+        } catch {
+            close(sync[0]); close(sync[1]); close(go[0]); close(go[1])
+            throw error
+        }
         let pid = fork()
         if pid == 0 {
             close(sync[0])
             close(go[1])
             child.run(sync: sync[1], go: go[0], preserveFDs: options.preserveFDs)
         }
+        ContainerNamespaces.restorePID(ownPID)
         close(sync[1])
         close(go[0])
         guard pid > 0 else {

@@ -29,6 +29,8 @@ struct ContainerProcess {
     /// reader exists from the fork on, so `start` can never find none.
     let fifo: Int32
     let log: RuntimeLog
+    /// linux.namespaces but network (Container/ContainerNamespaces.swift).
+    let namespaces: ContainerNamespaces
 
     /// What the child sends `create` over the sync pipe: "ok", or the error.
     static let ready = "ok"
@@ -37,7 +39,7 @@ struct ContainerProcess {
     /// network namespace and interfaces), so that `create` must wait for
     /// its verdict. Without network devices it has nothing that can fail,
     /// and `create` returns at once (no wait for the child to be scheduled).
-    var reportsReadiness: Bool { !plan.nets.isEmpty }
+    var reportsReadiness: Bool { !plan.nets.isEmpty || namespaces.entersAny }
 
     /// Runs in the forked child; never returns. Waits first for `create`'s
     /// byte on `go`: by then it is in its cgroup, with its limits.
@@ -68,8 +70,9 @@ struct ContainerProcess {
         exit(start(guestArgs: guestArgs, facts: facts))
     }
 
-    /// Network namespace, interfaces, guest command line.
+    /// Namespaces, interfaces, guest command line.
     private func prepare() throws(OCIError) -> ([String], [InterfaceFacts]) {
+        try namespaces.enter()
         if let netns { try Namespace.join(fd: netns.fd, path: netns.path) }
         var facts: [InterfaceFacts] = []
         var byName: [String: InterfaceFacts] = [:]
@@ -122,6 +125,12 @@ struct ContainerProcess {
             return MonitorLimits.startFailureStatus
         }
         let taps = zip(plan.nets, zip(redirects, facts)).map { ($0.name, $1.0.fd, $1.1.mac) }
+        if namespaces.isolatesFileSystem {
+            // Once the monitor has opened all it uses: nothing of the host
+            // left in its view of the file system.
+            let mountpoint = namespaces.mountpoint
+            LaunchHooks.beforeSandbox = { try ContainerNamespaces.pivotToEmptyRoot(mountpoint: mountpoint) }
+        }
         return Ukvm.run(arguments: plan.monitorArguments(taps: taps, guestArgs: guestArgs))
     }
 

@@ -60,7 +60,7 @@ struct OCICgroupTests {
         #expect(cgroupNumber("/sys/fs/cgroup/pids\(path)/pids.max") == 8)
         #expect(b.oci(["start", "g1"]).status == 0)
         var console = ""
-        for _ in 0..<1000 where !console.contains("memtouch: waiting") {
+        for _ in 0..<6000 where !console.contains("memtouch: waiting") {
             console = (try? String(contentsOfFile: b.dir + "/out.1", encoding: .utf8)) ?? ""
             usleep(10_000)
         }
@@ -149,7 +149,7 @@ struct OCIContainerdCgroupTests {
             containerd.ctr(["container", "delete", "m1"])
         }
         var usage: UInt64 = 0
-        for _ in 0..<1000 where usage < 48 << 20 {
+        for _ in 0..<6000 where usage < 48 << 20 {
             usage = cgroupNumber(memoryCgroup(cgroup) + "/memory.usage_in_bytes") ?? 0
             usleep(10_000)
         }

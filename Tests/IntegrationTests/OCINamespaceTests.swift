@@ -30,7 +30,7 @@ struct OCINamespaceTests {
     }
 
     @Test func everyNamespaceAndAnEmptyRoot() throws {
-        let extra = #","hostname":"unikernel1","linux":{"namespaces":\#(OCINamespaceTests.all)}"#
+        let extra = #","hostname":"unikernel1","annotations":{"org.solo5.memory":"32"},"linux":{"namespaces":\#(OCINamespaceTests.all)}"#
         let b = try UkvmOCITests.Bundle("memtouch", args: ["/memtouch.ukvm", "wait"], extra: extra)
         #expect(b.oci(["create", "--bundle", b.dir, "--pid-file", b.dir + "/pid", "n1"]).status == 0)
         defer { _ = b.oci(["delete", "--force", "n1"]) }
@@ -41,7 +41,7 @@ struct OCINamespaceTests {
         #expect(namespace(pid, "net") == namespace(getpid(), "net"), "no network namespace was asked for")
         #expect(b.oci(["start", "n1"]).status == 0)
         var console = ""
-        for _ in 0..<1000 where !console.contains("memtouch: waiting") {
+        for _ in 0..<6000 where !console.contains("memtouch: waiting") {
             console = (try? String(contentsOfFile: b.dir + "/out.1", encoding: .utf8)) ?? ""
             usleep(10_000)
         }
@@ -99,7 +99,7 @@ struct OCIContainerdNamespaceTests {
         let line = containerd.ctr(["task", "ls"]).output.split(separator: "\n").first { $0.hasPrefix("ns1 ") }
         let pid = try #require(line?.split(separator: " ").dropFirst().first.flatMap { Int32($0) })
         var rooted = false
-        for _ in 0..<1000 where !rooted {
+        for _ in 0..<6000 where !rooted {
             rooted = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/root")) ?? ["x"]).isEmpty
             usleep(10_000)
         }

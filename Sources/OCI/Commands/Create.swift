@@ -52,7 +52,7 @@ extension Runtime {
             try store.save(ContainerState(id: id, pid: pid, startTime: startTime, bundle: bundle, rootfs: rootfs,
                                           created: Clock.rfc3339Now(), annotations: spec.annotations,
                                           netns: path, interfaces: plan.nets.map(\.interface),
-                                          cgroup: cgroup, memoryMiB: plan.memoryMiB))
+                                          cgroup: cgroup, memoryMiB: try Conventions.memoryMiB(spec)))
             if let pidFile = options.pidFile {
                 try Files.writeAtomically(Files.absolute(pidFile), "\(pid)", mode: 0o644)
             }

@@ -34,7 +34,7 @@ enum Conventions {
     /// limit leaves beside the monitor (MemoryBudget), else the default;
     /// an annotated size must fit under the limit with its monitor.
     static func memoryMiB(_ spec: RuntimeSpec) throws(OCIError) -> UInt64 {
-        var mib = MonitorLimits.defaultMemoryMiB
+        var mib = GuestMemorySize.defaultMiB
         var source = "the default"
         if let text = spec.annotation(memoryAnnotation) {
             guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let v = UInt64(text) else {
@@ -42,23 +42,24 @@ enum Conventions {
             }
             mib = v
             source = "annotation \(memoryAnnotation)"
-            if let limit = spec.memoryLimit, !MemoryBudget.fits(guestMiB: min(v, MonitorLimits.maxMemoryMiB) & ~1,
+            if let limit = spec.memoryLimit, !MemoryBudget.fits(guestMiB: GuestMemorySize.roundedDown(min(v, GuestMemorySize.max >> 20) << 20) >> 20,
                                                                   limit: limit) {
-                throw MemoryBudget.tooSmall(limit: limit, guestMiB: min(v, MonitorLimits.maxMemoryMiB) & ~1,
+                throw MemoryBudget.tooSmall(limit: limit, guestMiB: GuestMemorySize.roundedDown(min(v, GuestMemorySize.max >> 20) << 20) >> 20,
                                             what: "annotation \(memoryAnnotation)=\(text)")
             }
         } else if let limit = spec.memoryLimit {
             guard let guest = MemoryBudget.guestMiB(limit: limit) else {
-                throw MemoryBudget.tooSmall(limit: limit, guestMiB: MonitorLimits.minMemoryMiB,
+                throw MemoryBudget.tooSmall(limit: limit, guestMiB: GuestMemorySize.granule >> 20,
                                             what: "linux.resources.memory.limit")
             }
             mib = guest
             source = "linux.resources.memory.limit (\(limit) bytes)"
         }
-        mib = min(mib, MonitorLimits.maxMemoryMiB) & ~1
-        guard mib >= MonitorLimits.minMemoryMiB else {
-            throw OCIError("guest memory from \(source) is below \(MonitorLimits.minMemoryMiB) MiB")
+        // The monitor's rule (GuestMemorySize): whole 2 MiB pages, at most 4 GiB.
+        let bytes = GuestMemorySize.roundedDown(min(mib, GuestMemorySize.max >> 20) << 20)
+        guard bytes >= GuestMemorySize.granule else {
+            throw OCIError("guest memory from \(source) is below \(GuestMemorySize.granule >> 20) MiB")
         }
-        return mib
+        return bytes >> 20
     }
 }

@@ -18,6 +18,8 @@ const unsigned long coci_MS_RDONLY = MS_RDONLY;
 const unsigned long coci_MS_NOSUID = MS_NOSUID;
 const unsigned long coci_MS_NODEV = MS_NODEV;
 const unsigned long coci_MS_NOEXEC = MS_NOEXEC;
+const unsigned long coci_MS_BIND = MS_BIND;
+const unsigned long coci_MS_REMOUNT = MS_REMOUNT;
 const int coci_MNT_DETACH = MNT_DETACH;
 
 int coci_setns(int fd, int nstype)

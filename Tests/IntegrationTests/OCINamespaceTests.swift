@@ -1,8 +1,8 @@
 // OCINamespaceTests.swift: the namespaces around the container process:
 // every type linux.namespaces lists is created (or joined), the monitor is
 // PID 1 of its own pid namespace, and once it runs its view of the file
-// system holds nothing of the host (an empty root, one mount). Then the
-// same under containerd, whose default spec lists them.
+// system holds nothing of the host (an empty root with its own read-only
+// /proc). Then the same under containerd, whose default spec lists them.
 
 import Foundation
 import Testing
@@ -17,14 +17,27 @@ struct OCINamespaceTests {
         try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/\(type)")
     }
 
-    /// What a running monitor in a container sees.
+    /// What a running monitor in a container sees: PID 1 of its own pid
+    /// namespace; a root that holds its /proc (its own processes, read-only,
+    /// masked as runc masks it) and an empty file used for the masks; no
+    /// other mount, nothing of the host's file system.
     static func expectIsolated(_ pid: Int32) throws {
         let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
         #expect(status.contains("NSpid:\t\(pid)\t1\n"), "not PID 1 of its own pid namespace: \(status)")
-        let root = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/root")
-        #expect(root.isEmpty, "the monitor's root holds \(root)")
+        let root = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/root").sorted()
+        #expect(root == [".masked", "proc"], "the monitor's root holds \(root)")
+        let processes = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/root/proc")
+            .filter { Int($0) != nil }
+        #expect(processes == ["1"], "the container's /proc shows \(processes)")
         let mounts = try String(contentsOfFile: "/proc/\(pid)/mountinfo", encoding: .utf8).split(separator: "\n")
-        #expect(mounts.count == 1 && mounts[0].contains(" / / ro,") && mounts[0].contains(" - tmpfs "), "\(mounts)")
+        for line in mounts {
+            let fields = line.split(separator: " ")
+            let point = fields[4], type = fields[fields.firstIndex(of: "-")! + 1]
+            let known = (point == "/" && type == "tmpfs") || (point == "/proc" && type == "proc")
+                || (point.hasPrefix("/proc/") && type == "tmpfs")
+            #expect(known && fields[5].hasPrefix("ro,"), "a mount of the host's? \(line)")
+        }
+        #expect(mounts.count >= 2 && mounts[0].contains(" / / ro,") && mounts[1].contains(" /proc ro,"), "\(mounts)")
         // The sandbox is on as before.
         #expect(status.contains("Seccomp:\t2\n") && status.contains("NoNewPrivs:\t1\n"), "\(status)")
     }
@@ -100,7 +113,7 @@ struct OCIContainerdNamespaceTests {
         let pid = try #require(line?.split(separator: " ").dropFirst().first.flatMap { Int32($0) })
         var rooted = false
         for _ in 0..<6000 where !rooted {
-            rooted = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/root")) ?? ["x"]).isEmpty
+            rooted = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/root")) ?? []).contains("proc")
             usleep(10_000)
         }
         try OCINamespaceTests.expectIsolated(pid)

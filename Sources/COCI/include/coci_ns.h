@@ -22,6 +22,8 @@ extern const unsigned long coci_MS_RDONLY;
 extern const unsigned long coci_MS_NOSUID;
 extern const unsigned long coci_MS_NODEV;
 extern const unsigned long coci_MS_NOEXEC;
+extern const unsigned long coci_MS_BIND;
+extern const unsigned long coci_MS_REMOUNT;
 extern const int coci_MNT_DETACH;
 
 /* setns(2): join the namespace open at fd (nstype: a CLONE_NEW* or 0). */

@@ -15,10 +15,12 @@
 // In a new mount namespace, once the monitor has opened everything it will
 // use (LaunchHooks.beforeSandbox, just before its sandbox), the monitor's
 // view of the file system is emptied: mounts made private, an empty
-// read-only tmpfs pivoted to as the root, the old root detached. From then
-// on nothing of the host is reachable by path: /proc/PID/root is an empty
-// directory and mountinfo has one line. A joined mount namespace is left as
-// it is (it is someone else's).
+// read-only tmpfs pivoted to as the root, the old root detached; with its
+// own pid namespace, a read-only procfs of that namespace at /proc (what
+// `podman top` reads), masked as runc masks it. From then on no host file
+// is reachable by path: /proc/PID/root holds /proc alone, whose processes
+// are the container's. A joined mount namespace is left as it is (it is
+// someone else's).
 
 import COCI
 import Glibc
@@ -37,6 +39,9 @@ struct ContainerNamespaces {
 
     /// Whether the monitor's file system view is emptied before its sandbox.
     var isolatesFileSystem: Bool { spec(.mount).map { $0.path == nil } ?? false }
+
+    /// Whether the container has a pid namespace of its own.
+    var ownsPIDNamespace: Bool { spec(.pid).map { $0.path == nil } ?? false }
 
     static func flag(_ kind: NamespaceSpec.Kind) -> Int32 {
         switch kind {
@@ -121,10 +126,15 @@ struct ContainerNamespaces {
 
     /// Empties the file system view (see the top): an empty read-only tmpfs
     /// mounted over `mountpoint` (any directory: the mount is private to
-    /// this namespace) becomes the root, the old one detached.
-    static func pivotToEmptyRoot(mountpoint: String) throws(OCIError) {
+    /// this namespace) becomes the root, the old one detached. With its own
+    /// pid namespace, the root holds one thing: /proc, read-only, a procfs
+    /// of that namespace (its processes only), which is what `podman top`
+    /// reads in the container (it needs /proc/stat, so procfs's pid-only
+    /// subset will not do); the kernel files runc masks are masked the same
+    /// way. The monitor itself opens nothing once its sandbox is on.
+    static func pivotToEmptyRoot(mountpoint: String, ownPIDNamespace: Bool) throws(OCIError) {
         let flags = coci_MS_NOSUID | coci_MS_NODEV | coci_MS_NOEXEC
-        guard coci_mount("ukvm-oci", mountpoint, "tmpfs", flags, "size=4k,nr_inodes=1,mode=0555") == 0 else {
+        guard coci_mount("ukvm-oci", mountpoint, "tmpfs", flags, "size=4k,nr_inodes=3,mode=0555") == 0 else {
             throw .system("mounting an empty root at \(mountpoint)", errno: errno)
         }
         guard chdir(mountpoint) == 0 else { throw .system("chdir \(mountpoint)", errno: errno) }
@@ -133,10 +143,39 @@ struct ContainerNamespaces {
         guard coci_pivot_root(".", ".") == 0 else { throw .system("pivot_root", errno: errno) }
         guard coci_umount2(".", coci_MNT_DETACH) == 0 else { throw .system("detaching the host's root", errno: errno) }
         guard chdir("/") == 0 else { throw .system("chdir /", errno: errno) }
-        let remount: UInt = 0x20   // MS_REMOUNT
-        let readOnly = remount | coci_MS_RDONLY | flags
-        guard coci_mount(nil, "/", nil, readOnly, nil) == 0 else {
+        if ownPIDNamespace { try mountProc(flags: flags) }
+        guard coci_mount(nil, "/", nil, coci_MS_REMOUNT | coci_MS_RDONLY | flags, nil) == 0 else {
             throw .system("making the empty root read-only", errno: errno)
+        }
+    }
+
+    /// What runc's default spec masks in /proc (maskedPaths): kernel
+    /// memory, keys, timers, scheduler and hardware details.
+    static let maskedProcPaths = ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+                                  "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi"]
+
+    private static func mountProc(flags: UInt) throws(OCIError) {
+        guard mkdir("/proc", 0o555) == 0 else { throw .system("mkdir /proc", errno: errno) }
+        guard coci_mount("proc", "/proc", "proc", flags | coci_MS_RDONLY, nil) == 0 else {
+            throw .system("mounting the container's /proc", errno: errno)
+        }
+        // Files are masked by an empty file bound over them, directories
+        // by an empty tmpfs. The file stays (an unlinked one would keep the
+        // root from being made read-only).
+        let empty = "/.masked"
+        let fd = open(empty, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0)
+        guard fd >= 0 else { throw .system(empty, errno: errno) }
+        close(fd)
+        for path in maskedProcPaths {
+            var st = stat()
+            guard lstat(path, &st) == 0 else { continue }
+            let masked = st.st_mode & S_IFMT == S_IFDIR
+                ? coci_mount("masked", path, "tmpfs", flags | coci_MS_RDONLY, "size=0,nr_inodes=1,mode=0")
+                : coci_mount(empty, path, nil, coci_MS_BIND, nil)
+            guard masked == 0 else { throw .system("masking \(path)", errno: errno) }
+            if st.st_mode & S_IFMT != S_IFDIR {
+                _ = coci_mount(nil, path, nil, coci_MS_BIND | coci_MS_REMOUNT | coci_MS_RDONLY | flags, nil)
+            }
         }
     }
 }

@@ -139,8 +139,10 @@ struct ContainerProcess {
         if namespaces.isolatesFileSystem {
             // Once the monitor has opened all it uses: nothing of the host
             // left in its view of the file system.
-            let mountpoint = namespaces.mountpoint
-            LaunchHooks.beforeSandbox = { try ContainerNamespaces.pivotToEmptyRoot(mountpoint: mountpoint) }
+            let (mountpoint, proc) = (namespaces.mountpoint, namespaces.ownsPIDNamespace)
+            LaunchHooks.beforeSandbox = {
+                try ContainerNamespaces.pivotToEmptyRoot(mountpoint: mountpoint, ownPIDNamespace: proc)
+            }
         }
         return Ukvm.run(plan.configuration(nets: nets, macs: macs, guestArgs: guestArgs))
     }

@@ -111,6 +111,42 @@ struct OCICgroupTests {
         #expect(cgroupDirectories(path).isEmpty, "left: \(cgroupDirectories(path))")
     }
 
+    /// ukvm-oci with `globals` before the command, its output through files
+    /// (a container process keeps a pipe open: see UkvmOCITests.Bundle.oci).
+    func oci(_ b: UkvmOCITests.Bundle, _ globals: [String], _ args: [String]) -> ProcessResult {
+        let argv = [binPath("ukvm-oci"), "--root", b.root] + globals + args
+        let out = b.dir + "/g.out", err = b.dir + "/g.err"
+        let r = sh("exec " + argv.map { "'\($0)'" }.joined(separator: " ") + " >\(out) 2>\(err)", timeout: 30)
+        return ProcessResult(status: r.status, output: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
+                             errorOutput: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "",
+                             timedOut: r.timedOut)
+    }
+
+    /// --systemd-cgroup without systemd: slice:prefix:name placed where
+    /// runc's systemd driver would put it, through cgroupfs.
+    @Test(.enabled(if: !FileManager.default.fileExists(atPath: "/run/systemd/system"), "systemd runs here"))
+    func systemdPathWithoutSystemd() throws {
+        let slice = "ukvmtest\(getpid())x\(UInt32.random(in: 0...UInt32.max))"
+        let scope = "/\(slice).slice/ukvm-s1.scope"
+        defer {
+            for d in cgroupDirectories(scope) { rmdir(d) }
+            for d in cgroupDirectories("/\(slice).slice") { rmdir(d) }
+        }
+        let linux = #","linux":{"cgroupsPath":"\#(slice).slice:ukvm:s1"}"#
+        let b = try UkvmOCITests.Bundle("hello", args: ["/hello.ukvm"], extra: linux)
+        let r = oci(b, ["--systemd-cgroup"], ["create", "--bundle", b.dir, "--pid-file", b.dir + "/pid", "s1"])
+        #expect(r.status == 0, "\(r)")
+        let pid = Int32((try? String(contentsOfFile: b.dir + "/pid", encoding: .utf8)) ?? "") ?? 0
+        let cgroups = (try? String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8)) ?? ""
+        #expect(cgroups.contains(":memory:\(scope)\n"), "\(cgroups)")
+        #expect(oci(b, ["--systemd-cgroup"], ["delete", "--force", "s1"]).status == 0)
+        #expect(cgroupDirectories(scope).isEmpty)
+        let plain = try UkvmOCITests.Bundle("hello", args: ["/hello.ukvm"],
+                                            extra: #","linux":{"cgroupsPath":"/not/a/slice"}"#)
+        let refused = oci(plain, ["--systemd-cgroup"], ["create", "--bundle", plain.dir, "s3"])
+        #expect(refused.status == 1 && refused.errorOutput.contains("expected \"slice:prefix:name\""), "\(refused)")
+    }
+
     /// A cgroup that cannot be made fails create, leaving nothing.
     @Test func unusableCgroupFailsCreate() throws {
         defer { sweep() }

@@ -18,7 +18,7 @@ import Glibc
 import KVM
 import Support
 
-final class DebugModule: MonitorModule {
+final class DebugModule: RunParticipant {
     /// gdb's conventional port, as QEMU's -s and upstream's tender use.
     static let defaultPort: UInt16 = 1234
 
@@ -94,7 +94,7 @@ final class DebugModule: MonitorModule {
         return UInt16(port)
     }
 
-    func prepareRun(_ guest: GuestContext) throws(MonitorError) -> RunDebugger? {
+    func prepareRun(_ guest: GuestContext) throws(MonitorError) -> ExitHook? {
         pid = getpid()
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)

@@ -36,6 +36,9 @@ extension Runtime {
             if errno == ESRCH { throw .notRunning(id) }
             throw .system("kill \(state.pid)", errno: errno)
         }
+        // --all: every process in the container's cgroup, as runc does (the
+        // monitor is the only one; anything else there is signalled too).
+        if all { for pid in containerPIDs(state) where pid != state.pid { _ = Glibc.kill(pid, signo) } }
     }
 
     /// Removes the container: refused while it runs unless `force` (then

@@ -32,6 +32,7 @@ extension Runtime {
         let rootfs = spec.rootPath.hasPrefix("/") ? spec.rootPath : bundle + "/" + spec.rootPath
         let plan = try LaunchPlan.make(spec: spec, rootfs: rootfs)
         defer { plan.close() }
+        let cgroup = try CgroupPlacement.manager(spec, id: id, systemd: systemdCgroup)
         var netns: (fd: Int32, path: String)?
         if case .path(let path) = plan.network, !plan.nets.isEmpty {
             netns = (try Namespace.open(path), path)
@@ -39,7 +40,10 @@ extension Runtime {
         defer { if let netns { close(netns.fd) } }
         try store.create(id)
         do throws(OCIError) {
-            let pid = try spawn(id, plan: plan, netns: netns, options: options)
+            let namespaces = ContainerNamespaces(specs: spec.namespaces, hostname: spec.hostname,
+                                                 mountpoint: store.directory(id))
+            let pid = try spawn(id, plan: plan, netns: netns, options: options,
+                                cgroup: (cgroup, spec.resources), namespaces: namespaces)
             guard let startTime = HostProcess.startTime(pid: pid) else {
                 throw OCIError("the container process \(pid) ended during create")
             }
@@ -47,12 +51,14 @@ extension Runtime {
             if case .path(let p) = plan.network, !plan.nets.isEmpty { path = p }
             try store.save(ContainerState(id: id, pid: pid, startTime: startTime, bundle: bundle, rootfs: rootfs,
                                           created: Clock.rfc3339Now(), annotations: spec.annotations,
-                                          netns: path, interfaces: plan.nets.map(\.interface)))
+                                          netns: path, interfaces: plan.nets.map(\.interface),
+                                          cgroup: cgroup, memoryMiB: try Conventions.memoryMiB(spec)))
             if let pidFile = options.pidFile {
                 try Files.writeAtomically(Files.absolute(pidFile), "\(pid)", mode: 0o644)
             }
             return pid
         } catch {
+            try? cgroup.destroy()
             try? store.remove(id)
             throw error
         }
@@ -61,7 +67,9 @@ extension Runtime {
     /// Forks the container process and, when it has anything to check,
     /// waits for its verdict.
     private func spawn(_ id: String, plan: LaunchPlan, netns: (fd: Int32, path: String)?,
-                       options: CreateOptions) throws(OCIError) -> Int32 {
+                       options: CreateOptions,
+                       cgroup: (manager: CgroupManager, resources: CgroupResources),
+                       namespaces: ContainerNamespaces) throws(OCIError) -> Int32 {
         if plan.nets.isEmpty { _ = try ContainerProcess.checkedCommandLine(plan.guestArgs) }
         let path = store.fifo(id)
         guard mkfifo(path, 0o600) == 0 else { throw .system(path, errno: errno) }
@@ -70,19 +78,47 @@ extension Runtime {
         defer { close(fifo) }
         let slave = try options.consoleSocket.map { (s: String) throws(OCIError) in try ConsoleSocket.sendMaster(to: s) }
         defer { if let slave { close(slave) } }
-        var sync: [Int32] = [0, 0]
+        var sync: [Int32] = [0, 0], go: [Int32] = [0, 0]
         guard coci_pipe(&sync) == 0 else { throw .system("pipe", errno: errno) }
-        let child = ContainerProcess(id: id, plan: plan, netns: netns, consoleSlave: slave, fifo: fifo, log: log)
+        guard coci_pipe(&go) == 0 else {
+            close(sync[0]); close(sync[1])
+            throw .system("pipe", errno: errno)
+        }
+        let child = ContainerProcess(id: id, plan: plan, netns: netns, consoleSlave: slave, fifo: fifo, log: log,
+                                     namespaces: namespaces)
+        let ownPID: Int32?
+        do throws(OCIError) {
+            ownPID = try namespaces.preparePID()
+        } catch {
+            close(sync[0]); close(sync[1]); close(go[0]); close(go[1])
+            throw error
+        }
         let pid = fork()
         if pid == 0 {
             close(sync[0])
-            child.run(sync: sync[1], preserveFDs: options.preserveFDs)
+            close(go[1])
+            child.run(sync: sync[1], go: go[0], preserveFDs: options.preserveFDs)
         }
+        ContainerNamespaces.restorePID(ownPID)
         close(sync[1])
+        close(go[0])
         guard pid > 0 else {
             close(sync[0])
+            close(go[1])
             throw .system("fork", errno: errno)
         }
+        // In its cgroup, with its limits, before it does anything.
+        do throws(OCIError) {
+            try CgroupPlacement.place(pid: pid, in: cgroup.manager, resources: cgroup.resources)
+        } catch {
+            close(sync[0])
+            close(go[1])
+            reap(pid)
+            throw error
+        }
+        var byte: UInt8 = 1
+        _ = write(go[1], &byte, 1)
+        close(go[1])
         guard child.reportsReadiness else {
             close(sync[0])
             return pid
@@ -91,11 +127,15 @@ extension Runtime {
         close(sync[0])
         let message = String(decoding: answer, as: UTF8.self)
         guard message == ContainerProcess.ready else {
-            Glibc.kill(pid, SIGKILL)
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            reap(pid)
             throw OCIError(message.isEmpty ? "the container process ended during create" : message)
         }
         return pid
+    }
+
+    private func reap(_ pid: Int32) {
+        Glibc.kill(pid, SIGKILL)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     }
 }

@@ -30,6 +30,8 @@ struct ContainerProcess {
     /// reader exists from the fork on, so `start` can never find none.
     let fifo: Int32
     let log: RuntimeLog
+    /// linux.namespaces but network (Container/ContainerNamespaces.swift).
+    let namespaces: ContainerNamespaces
 
     /// What the child sends `create` over the sync pipe: "ok", or the error.
     static let ready = "ok"
@@ -38,10 +40,16 @@ struct ContainerProcess {
     /// network namespace and interfaces), so that `create` must wait for
     /// its verdict. Without network devices it has nothing that can fail,
     /// and `create` returns at once (no wait for the child to be scheduled).
-    var reportsReadiness: Bool { !plan.nets.isEmpty }
+    var reportsReadiness: Bool { !plan.nets.isEmpty || namespaces.entersAny }
 
-    /// Runs in the forked child; never returns.
-    func run(sync: Int32, preserveFDs: Int32) -> Never {
+    /// Runs in the forked child; never returns. Waits first for `create`'s
+    /// byte on `go`: by then it is in its cgroup, with its limits.
+    func run(sync: Int32, go: Int32, preserveFDs: Int32) -> Never {
+        var byte: UInt8 = 0
+        var n: Int
+        repeat { n = read(go, &byte, 1) } while n < 0 && errno == EINTR
+        guard n == 1 else { exit(1) }
+        close(go)
         resetSignals()
         _ = setsid()
         if let slave = consoleSlave { ConsoleSocket.adopt(slave: slave) }
@@ -63,8 +71,9 @@ struct ContainerProcess {
         exit(start(guestArgs: guestArgs, facts: facts))
     }
 
-    /// Network namespace, interfaces, guest command line.
+    /// Namespaces, interfaces, guest command line.
     private func prepare() throws(OCIError) -> ([String], [InterfaceFacts]) {
+        try namespaces.enter()
         if let netns { try Namespace.join(fd: netns.fd, path: netns.path) }
         var facts: [InterfaceFacts] = []
         var byName: [String: InterfaceFacts] = [:]
@@ -126,6 +135,14 @@ struct ContainerProcess {
             for r in redirects { TapRedirect.remove(interface: r.interface) }
             log.error("\(plan.imagePath): \(error)")
             return MonitorLimits.startFailureStatus
+        }
+        if namespaces.isolatesFileSystem {
+            // Once the monitor has opened all it uses: nothing of the host
+            // left in its view of the file system.
+            let (mountpoint, proc) = (namespaces.mountpoint, namespaces.ownsPIDNamespace)
+            LaunchHooks.beforeSandbox = {
+                try ContainerNamespaces.pivotToEmptyRoot(mountpoint: mountpoint, ownPIDNamespace: proc)
+            }
         }
         return Ukvm.run(plan.configuration(nets: nets, macs: macs, guestArgs: guestArgs))
     }

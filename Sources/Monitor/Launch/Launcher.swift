@@ -3,6 +3,7 @@
 // the devices, guest memory, KVM, the run, and how it ended.
 
 import CKVM
+import CSys
 import Glibc
 import Image
 import KVM

@@ -18,8 +18,9 @@ enum PageTables {
     /// The page tables a CPL3 image's map may use besides the first.
     static let extraPT = UInt64(UKVM_CPL3_EXTRA_PT_BASE)
     static let extraPTs = UInt64(UKVM_CPL3_EXTRA_PTS)
-    /// Four page directories: at most 4 GiB of memory.
-    static let maxMemory: UInt64 = 4 * X86.gigabyte
+    /// Four page directories: at most 4 GiB of memory (UKVM_MEMORY_MAX;
+    /// ckvm.c checks the two agree).
+    static let maxMemory = UInt64(UKVM_MEMORY_MAX)
     /// Pages below this are not present (NULL guard) ...
     static let guardEnd = UInt64(UKVM_GUARD_END)
     /// ... and from there to the kernel they are read-only.

@@ -55,7 +55,6 @@ public enum Ukvm {
             return UnsafeRawBufferPointer(start: arg, count: strlen(arg)).map { $0 }
         }
     }
-
 }
 
 final class Launch {
@@ -185,6 +184,7 @@ final class Launch {
         // the kernel now: free() keeps it in the heap, and an idle guest's
         // monitor would carry it for the whole run (docs/density.md).
         csys_malloc_trim()
+        try LaunchHooks.beforeSandbox?()
         if configuration.sandbox { try enterSandbox(vcpu: vcpu.fd, wait: wait) }
         TestHooks.afterSandbox?(vcpu.fd)
         let result = RunLoop(vcpu: vcpu, hypercalls: table, memory: memory, hooks: hooks).run()

@@ -8,7 +8,9 @@
 // directory for core files. After that it opens nothing: the core file is
 // created relative to the directory's descriptor, with O_EXCL, and takes
 // that descriptor's number; and it declares exactly those calls to the
-// sandbox (sandboxNeeds).
+// sandbox (sandboxNeeds). Since the filter cannot check openat's path (an
+// absolute one ignores the descriptor), Landlock confines every file
+// creation and write to the directory (Sandbox/Landlock.swift).
 
 import CKVM
 import CSys
@@ -103,6 +105,9 @@ final class DebugModule: RunParticipant {
             }
             guard fd >= 0 else { throw .debugger("--dumpcore=\(dir): \(errnoText(errno))") }
             dumpFD = fd
+            // The filter cannot see openat's path: Landlock keeps the core
+            // file (and any file) from being made outside the directory.
+            try Landlock.confineWrites(to: fd, what: "--dumpcore=\(dir)")
         }
         guard let port = gdbPort else { return nil }
         let (listener, actual) = try GDBConnection.listen(port: port)

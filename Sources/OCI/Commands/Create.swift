@@ -32,6 +32,7 @@ extension Runtime {
         let rootfs = spec.rootPath.hasPrefix("/") ? spec.rootPath : bundle + "/" + spec.rootPath
         let plan = try LaunchPlan.make(spec: spec, rootfs: rootfs)
         defer { plan.close() }
+        let cgroup = try CgroupPlacement.manager(spec, id: id, systemd: systemdCgroup)
         var netns: (fd: Int32, path: String)?
         if case .path(let path) = plan.network {
             netns = (try Namespace.open(path), path)
@@ -41,7 +42,10 @@ extension Runtime {
         var child: Int32 = 0
         do throws(OCIError) {
             let hooks = HookContext(hooks: spec.hooks, id: id, bundle: bundle, annotations: spec.annotations, log: log)
-            let pid = try spawn(id, plan: plan, netns: netns, hooks: hooks, options: options)
+            let namespaces = ContainerNamespaces(specs: spec.namespaces, hostname: spec.hostname,
+                                                 mountpoint: store.directory(id))
+            let pid = try spawn(id, plan: plan, netns: netns, hooks: hooks, options: options,
+                                cgroup: (cgroup, spec.resources), namespaces: namespaces)
             child = pid
             guard let startTime = HostProcess.startTime(pid: pid) else {
                 throw OCIError("the container process \(pid) ended during create")
@@ -51,18 +55,16 @@ extension Runtime {
             try hooks.save(in: store)
             try store.save(ContainerState(id: id, pid: pid, startTime: startTime, bundle: bundle, rootfs: rootfs,
                                           created: Clock.rfc3339Now(), annotations: spec.annotations,
-                                          netns: path, interfaces: plan.nets.map(\.interface)))
+                                          netns: path, interfaces: plan.nets.map(\.interface),
+                                          cgroup: cgroup, memoryMiB: try Conventions.memoryMiB(spec)))
             if let pidFile = options.pidFile {
                 try Files.writeAtomically(Files.absolute(pidFile), "\(pid)", mode: 0o644)
             }
             return pid
         } catch {
             // A container process that waits for a start that cannot come.
-            if child > 0 {
-                Glibc.kill(child, SIGKILL)
-                var status: Int32 = 0
-                while waitpid(child, &status, 0) < 0 && errno == EINTR {}
-            }
+            if child > 0 { reap(child) }
+            try? cgroup.destroy()
             try? store.remove(id)
             throw error
         }
@@ -71,7 +73,9 @@ extension Runtime {
     /// Forks the container process and, when it has anything to check,
     /// waits for its verdict.
     private func spawn(_ id: String, plan: LaunchPlan, netns: (fd: Int32, path: String)?, hooks: HookContext,
-                       options: CreateOptions) throws(OCIError) -> Int32 {
+                       options: CreateOptions,
+                       cgroup: (manager: CgroupManager, resources: CgroupResources),
+                       namespaces: ContainerNamespaces) throws(OCIError) -> Int32 {
         if plan.nets.isEmpty { _ = try ContainerProcess.checkedCommandLine(plan.guestArgs) }
         let path = store.fifo(id)
         guard mkfifo(path, 0o600) == 0 else { throw .system(path, errno: errno) }
@@ -82,15 +86,33 @@ extension Runtime {
         defer { if let slave { close(slave) } }
         let handshake = try CreateHandshake()
         let child = ContainerProcess(id: id, plan: plan, netns: netns, newNetwork: plan.network == .new,
-                                     hooks: hooks, consoleSlave: slave, fifo: fifo, log: log)
+                                     hooks: hooks, consoleSlave: slave, fifo: fifo, log: log, namespaces: namespaces)
+        let ownPID: Int32?
+        do throws(OCIError) {
+            ownPID = try namespaces.preparePID()
+        } catch {
+            handshake.closeAll()
+            throw error
+        }
         let pid = fork()
         if pid == 0 { child.run(handshake: handshake, preserveFDs: options.preserveFDs) }
+        ContainerNamespaces.restorePID(ownPID)
         guard pid > 0 else {
             handshake.closeAll()
             throw .system("fork", errno: errno)
         }
+        handshake.enterParent()
+        // In its cgroup, with its limits, before it does anything.
+        do throws(OCIError) {
+            try CgroupPlacement.place(pid: pid, in: cgroup.manager, resources: cgroup.resources)
+            try handshake.release()
+        } catch {
+            handshake.leaveParent()
+            reap(pid)
+            throw error
+        }
         guard child.reportsReadiness else {
-            handshake.closeAll()
+            handshake.leaveParent()
             return pid
         }
         try handshake.conduct(child: pid) { () throws(OCIError) in
@@ -98,5 +120,11 @@ extension Runtime {
             try hooks.run(.createRuntime, status: "creating", pid: pid)
         }
         return pid
+    }
+
+    private func reap(_ pid: Int32) {
+        Glibc.kill(pid, SIGKILL)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     }
 }

@@ -1,12 +1,13 @@
 // ContainerProcess.swift: the container's process, forked by `create`. It
 // is the PID containerd knows, first waiting, then the monitor itself:
 //
-//   create: enter the container's network namespace (join the spec's
-//           path, or a new one), let `create` run the prestart and
-//           createRuntime hooks, run the createContainer hooks, read the
-//           interfaces, fill in the guest's command line, tell `create` it
-//           is ready or what is wrong (CreateHandshake), then wait on the
-//           start FIFO without booting anything;
+//   create: once in its cgroup, enter the container's namespaces (the
+//           network one: join the spec's path, or a new one), let `create`
+//           run the prestart and createRuntime hooks, run the
+//           createContainer hooks, read the interfaces, fill in the guest's
+//           command line, tell `create` it is ready or what is wrong
+//           (CreateHandshake), then wait on the start FIFO without booting
+//           anything;
 //   start:  one byte through the FIFO lets it go on: the startContainer
 //           hooks, taps and redirects, then the monitor runs the plan's
 //           LaunchConfiguration in this very process (Ukvm.run), and its
@@ -35,20 +36,24 @@ struct ContainerProcess {
     /// reader exists from the fork on, so `start` can never find none.
     let fifo: Int32
     let log: RuntimeLog
+    /// linux.namespaces but network (Container/ContainerNamespaces.swift).
+    let namespaces: ContainerNamespaces
 
     /// Whether the child has anything to check or run before it waits (the
-    /// interfaces, create-time hooks), so that `create` must wait for its
-    /// verdict. Otherwise nothing it does can fail in a way `create` could
-    /// report, and `create` returns at once (no wait for the child to be
-    /// scheduled).
-    var reportsReadiness: Bool { !plan.nets.isEmpty || hooks.hooks.runAtCreate }
+    /// interfaces, namespaces to enter, create-time hooks), so that
+    /// `create` must wait for its verdict. Otherwise nothing it does can
+    /// fail in a way `create` could report, and `create` returns at once
+    /// (no wait for the child to be scheduled).
+    var reportsReadiness: Bool { !plan.nets.isEmpty || namespaces.entersAny || hooks.hooks.runAtCreate }
 
     /// Whether `create` runs hooks once the child is in its namespaces.
     var hasRuntimeHooks: Bool { !hooks.hooks[.prestart].isEmpty || !hooks.hooks[.createRuntime].isEmpty }
 
-    /// Runs in the forked child; never returns.
+    /// Runs in the forked child; never returns. Waits first for `create`'s
+    /// release: by then it is in its cgroup, with its limits.
     func run(handshake: CreateHandshake, preserveFDs: Int32) -> Never {
         handshake.enterChild()
+        guard handshake.awaitRelease() else { exit(1) }
         resetSignals()
         _ = setsid()
         if let slave = consoleSlave { ConsoleSocket.adopt(slave: slave) }
@@ -57,10 +62,11 @@ struct ContainerProcess {
         closeOtherFDs(keep: keep, below: 3 + preserveFDs)
         var guestArgs = plan.guestArgs, facts: [InterfaceFacts] = []
         do throws(OCIError) {
+            try namespaces.enter()
             try enterNetworkNamespace()
             if reportsReadiness {
                 if hasRuntimeHooks && !handshake.awaitGo() { exit(1) }
-                try hooks.run(.createContainer, status: "creating", pid: getpid())
+                try hooks.run(.createContainer, status: "creating", pid: hostPID())
                 (guestArgs, facts) = try prepare()
                 handshake.sayReady()
             }
@@ -71,7 +77,7 @@ struct ContainerProcess {
         handshake.leaveChild()
         guard waitForStart() else { exit(MonitorLimits.startFailureStatus) }
         do throws(OCIError) {
-            try hooks.run(.startContainer, status: "created", pid: getpid())
+            try hooks.run(.startContainer, status: "created", pid: hostPID())
         } catch {
             log.error(error.message)
             exit(MonitorLimits.startFailureStatus)
@@ -89,9 +95,18 @@ struct ContainerProcess {
         }
     }
 
+    /// This process's PID as the runtime sees it, for the hooks' state: in
+    /// a PID namespace of its own getpid() is 1, but /proc is still the
+    /// host's until the pivot at start.
+    private func hostPID() -> Int32 {
+        var buffer = [CChar](repeating: 0, count: 32)
+        let n = readlink("/proc/self", &buffer, buffer.count - 1)
+        return n > 0 ? Int32(String(cString: buffer)) ?? getpid() : getpid()
+    }
+
     /// Interfaces, guest command line.
     private func prepare() throws(OCIError) -> ([String], [InterfaceFacts]) {
-        guard !plan.nets.isEmpty else { return (plan.guestArgs, []) }
+        guard !plan.nets.isEmpty else { return (try ContainerProcess.checkedCommandLine(plan.guestArgs), []) }
         var facts: [InterfaceFacts] = []
         var byName: [String: InterfaceFacts] = [:]
         for net in plan.nets {
@@ -152,6 +167,14 @@ struct ContainerProcess {
             for r in redirects { TapRedirect.remove(interface: r.interface) }
             log.error("\(plan.imagePath): \(error)")
             return MonitorLimits.startFailureStatus
+        }
+        if namespaces.isolatesFileSystem {
+            // Once the monitor has opened all it uses: nothing of the host
+            // left in its view of the file system.
+            let (mountpoint, proc) = (namespaces.mountpoint, namespaces.ownsPIDNamespace)
+            LaunchHooks.beforeSandbox = {
+                try ContainerNamespaces.pivotToEmptyRoot(mountpoint: mountpoint, ownPIDNamespace: proc)
+            }
         }
         return Ukvm.run(plan.configuration(nets: nets, macs: macs, guestArgs: guestArgs))
     }

@@ -3,6 +3,7 @@
 // on the way (network devices, create-time hooks). Two pipes, one byte per
 // step from the child, each answered or not:
 //
+//   create -> child    G          in its cgroup, with its limits: begin
 //   child  -> create   N          in its namespaces; waiting for the go
 //                                 (only when there are prestart or
 //                                 createRuntime hooks: create runs them now,
@@ -52,6 +53,15 @@ struct CreateHandshake {
         close(down[1])
     }
 
+    /// Waits for `create` to place it in its cgroup; false if `create`
+    /// gave up.
+    func awaitRelease() -> Bool {
+        var byte: UInt8 = 0
+        var n: Int
+        repeat { n = read(down[0], &byte, 1) } while n < 0 && errno == EINTR
+        return n == 1 && byte == CreateHandshake.go
+    }
+
     /// Says it is in its namespaces and waits for the go; false if `create`
     /// gave up (a hook failed) or went away.
     func awaitGo() -> Bool {
@@ -82,17 +92,29 @@ struct CreateHandshake {
 
     // MARK: create's side
 
-    /// After fork, in `create`: drops the child's ends, then answers the
-    /// child until it is ready. `runtimeHooks` runs prestart and
-    /// createRuntime when the child asks. On failure the child is killed
-    /// and reaped, and the error thrown.
-    func conduct(child pid: Int32, runtimeHooks: () throws(OCIError) -> Void) throws(OCIError) {
+    /// After fork, in `create`: drops the child's ends.
+    func enterParent() {
         close(up[1])
         close(down[0])
-        defer {
-            close(up[0])
-            close(down[1])
-        }
+    }
+
+    /// Lets the child begin (once it is in its cgroup).
+    func release() throws(OCIError) {
+        var g = CreateHandshake.go
+        guard write(down[1], &g, 1) == 1 else { throw .system("create handshake", errno: errno) }
+    }
+
+    /// `create` is done with the child.
+    func leaveParent() {
+        close(up[0])
+        close(down[1])
+    }
+
+    /// Answers the child until it is ready. `runtimeHooks` runs prestart
+    /// and createRuntime when the child asks. On failure the child is
+    /// killed and reaped, and the error thrown.
+    func conduct(child pid: Int32, runtimeHooks: () throws(OCIError) -> Void) throws(OCIError) {
+        defer { leaveParent() }
         do throws(OCIError) {
             while true {
                 switch readByte() {

@@ -53,7 +53,9 @@ struct ImageArchive {
                 throw OCIError("--disk \(d.name)=\(d.path): \(unikernel) declares no block device '\(d.name)'")
             }
         }
-        let layerPath = output + ".layer.tmp"
+        // Beside the output, unpredictable and exclusive: a link planted in
+        // a shared directory is never written through (as state files).
+        let layerPath = output + ".layer.tmp-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
         defer { unlink(layerPath) }
         let (layerDigest, layerSize) = try writeLayer(layerPath)
         let config = configJSON(layerDigest: layerDigest)
@@ -98,7 +100,7 @@ struct ImageArchive {
 
     /// The layer tar: the unikernel and the disks; its digest and size.
     private func writeLayer(_ path: String) throws(OCIError) -> (String, UInt64) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .system(path, errno: errno) }
         defer { close(fd) }
         var tar = TarWriter(fd: fd, what: path)

@@ -34,6 +34,12 @@ struct RuntimeSpec: Equatable {
     var network = NetworkNamespace.host
     /// linux.resources.memory.limit in bytes, when positive.
     var memoryLimit: UInt64?
+    /// linux.resources as the cgroup applies it (Cgroups/).
+    var resources = CgroupResources()
+    var cgroupsPath: String?
+    /// linux.namespaces, every type (network also in `network`).
+    var namespaces: [NamespaceSpec] = []
+    var hostname: String?
     /// The hooks to run (Hooks/).
     var hooks = Hooks()
 
@@ -85,6 +91,10 @@ struct RuntimeSpec: Equatable {
         spec.network = try networkNamespace(linux)
         let memory = try linux.object("resources", required: false).object("memory", required: false)
         if let limit = try memory.int64("limit"), limit > 0 { spec.memoryLimit = UInt64(limit) }
+        spec.resources = try CgroupResources.parse(try linux.object("resources", required: false))
+        spec.cgroupsPath = try linux.optionalString("cgroupsPath").flatMap { $0.isEmpty ? nil : $0 }
+        spec.namespaces = try NamespaceSpec.parse(linux)
+        spec.hostname = try r.optionalString("hostname").flatMap { $0.isEmpty ? nil : $0 }
         return spec
     }
 

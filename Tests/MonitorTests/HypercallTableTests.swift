@@ -32,6 +32,6 @@ import Testing
         #expect(h.table.registered == [UKVM_HYPERCALL_WALLTIME, UKVM_HYPERCALL_PUTS, UKVM_HYPERCALL_POLL,
                                        UKVM_HYPERCALL_BLOCK_WRITE, UKVM_HYPERCALL_BLOCK_READ,
                                        UKVM_HYPERCALL_NET_WRITE, UKVM_HYPERCALL_NET_READ,
-                                       UKVM_HYPERCALL_HALT, UKVM_HYPERCALL_NETIO])
+                                       UKVM_HYPERCALL_HALT, UKVM_HYPERCALL_NETIO, UKVM_HYPERCALL_SET_FS_BASE])
     }
 }

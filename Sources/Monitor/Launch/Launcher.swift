@@ -48,6 +48,7 @@ final class Launch {
     let block = BlockModule()
     let net = NetModule()
     let debug = DebugModule()
+    let tls = TLSModule()
     var parser = OptionParser()
     /// What the modules add to the exit message (e.g. a core file's path).
     private(set) var notes: [String] = []
@@ -57,11 +58,12 @@ final class Launch {
         // Upstream's tender has no `KERNEL DISK TAP` form: there, the two
         // words after KERNEL are always the guest's.
         parser.legacyFormAllowed = personality == .ukvm
+        debug.upstreamCoreName = personality != .ukvm
     }
 
     /// Every module, in the order of their flags in --help, their set-up and
     /// their shutdown.
-    var modules: [MonitorModule] { [core, block, net, debug] }
+    var modules: [MonitorModule] { [core, block, net, debug, tls] }
 
     /// Runs the monitor; the modules are shut down (disks synced) on every
     /// path out.

@@ -1,0 +1,21 @@
+// TLSModuleTests.swift: SET_FS_BASE's checks, without a vCPU (the rig,
+// scripts/hwkvm, runs the tls test where the hypercall is really used).
+
+import CKVM
+import Testing
+@testable import Monitor
+
+@Suite struct TLSModuleTests {
+    @Test func canonicalAddresses() {
+        #expect(TLSModule.isCanonical(0))
+        #expect(TLSModule.isCanonical(0x0000_7fff_ffff_ffff))
+        #expect(TLSModule.isCanonical(0xffff_8000_0000_0000))
+        #expect(!TLSModule.isCanonical(0x0000_8000_0000_0000))
+        #expect(!TLSModule.isCanonical(0x8000_0000_0000_0000))
+    }
+
+    /// A non-canonical base is refused before the vCPU is touched.
+    @Test func nonCanonicalIsEINVAL() throws {
+        #expect(try TLSModule().setFSBase(0x1234_0000_0000_0000) == UKVM_EINVAL)
+    }
+}

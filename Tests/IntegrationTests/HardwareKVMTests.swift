@@ -1,0 +1,89 @@
+// HardwareKVMTests.swift: our unikernels on KVM with hardware
+// virtualization (AMD SVM), through the rig scripts/hwkvm: Debian's kernel
+// under QEMU's emulator, whose SVM gives it kvm_amd and a hardware-style
+// /dev/kvm; the cases of scripts/hwkvm-cases inside (ukvm, net over taps
+// inside that guest, virtio through QEMU on the nested KVM), under two CPU
+// models: `max` (nested paging, FSGSBASE) and `qemu64` (shadow paging, no
+// FSGSBASE: the TLS base goes through SET_FS_BASE). And the same ukvm list
+// on this machine's own KVM (kvm-pvm on the project's machines).
+
+import Foundation
+import Testing
+import TestSupport
+
+/// The rig's output, split by CPU model.
+struct RigRun {
+    /// The case lines (`ok ...`, `not ok ...`, `#   ...`) and the rig's
+    /// own lines, per CPU model, in order.
+    var lines: [String: [String]] = [:]
+
+    init(_ output: String) {
+        var cpu = ""
+        for line in output.split(separator: "\n").map(String.init) {
+            if line.hasPrefix("hwkvm: cpu="), let end = line.dropFirst(11).firstIndex(of: ":") {
+                cpu = String(line[line.index(line.startIndex, offsetBy: 11)..<end])
+            }
+            lines[cpu, default: []].append(line)
+        }
+    }
+
+    /// The names of the cases that ended ok.
+    func passed(_ cpu: String) -> [String] {
+        (lines[cpu] ?? []).filter { $0.hasPrefix("ok ") }.compactMap { $0.split(separator: " ").dropFirst().first }
+            .map(String.init)
+    }
+
+    /// What went wrong: the not-ok lines with the case's last output, and
+    /// the rig's reports of a guest that did not finish.
+    func failures(_ cpu: String) -> [String] {
+        (lines[cpu] ?? []).filter { $0.hasPrefix("not ok ") || $0.hasPrefix("#   ") || $0.contains("not finished") }
+    }
+
+    /// The INFO field `key=` of case `name`'s ok line.
+    func info(_ cpu: String, _ name: String, _ key: String) -> String? {
+        guard let line = (lines[cpu] ?? []).first(where: { $0.hasPrefix("ok \(name) ") }) else { return nil }
+        return line.split(separator: " ").first { $0.hasPrefix(key + "=") }.map { String($0.dropFirst(key.count + 1)) }
+    }
+}
+
+@Suite("hardware KVM: the rig (scripts/hwkvm)", .serialized)
+struct HardwareKVMTests {
+    static let cpus = ["max", "qemu64"]
+    static let hwkvm = repoPath("scripts/hwkvm")
+
+    /// The ukvm section on this machine's KVM, then the rig under both CPU
+    /// models: every case ok, the same ukvm cases in all three, and blk's
+    /// disk the same bytes everywhere.
+    @Test func everyCaseOnBothCPUModels() throws {
+        if let reason = kvmUnavailable ?? qemuUnavailable { return announceSkip(reason) }
+        let here = run([Self.hwkvm, "--here"], timeout: 600)
+        let local = RigRun(here.output)
+        #expect(here.status == 0, "on this machine's KVM (\(KVMKind.current.rawValue)): "
+            + local.failures("").joined(separator: "\n"))
+
+        let r = run([Self.hwkvm] + Self.cpus.flatMap { ["--cpu", $0] }, timeout: 1200)
+        if r.status == 3 {
+            return announceSkip("SKIPPED: the rig cannot be had here: \(r.errorOutput)")
+        }
+        let rig = RigRun(r.output)
+        #expect(r.status == 0, "\(r.errorOutput)")
+        for cpu in Self.cpus {
+            let passed = rig.passed(cpu)
+            #expect(rig.failures(cpu).isEmpty, "cpu=\(cpu):\n" + rig.failures(cpu).joined(separator: "\n"))
+            #expect((rig.lines[cpu] ?? []).contains { $0.hasPrefix("cases: ") && $0.hasSuffix(", 0 not ok") },
+                    "cpu=\(cpu): the list did not end: \((rig.lines[cpu] ?? []).suffix(5))")
+            // Every ukvm case of this machine's run ran there too, and more.
+            let missing = local.passed("").filter { !passed.contains($0) }
+            #expect(missing.isEmpty, "cpu=\(cpu): not ok or not run: \(missing)")
+            for name in ["net", "net2", "virtio-accel", "virtio-hello", "virtio-blk-disk", "virtio-net"] {
+                #expect(passed.contains(name), "cpu=\(cpu): \(name) did not pass")
+            }
+            #expect(rig.info(cpu, "blk-disks", "sha256") == local.info("", "blk-disks", "sha256"),
+                    "cpu=\(cpu): blk left other bytes than on this machine's KVM")
+            #expect(rig.info(cpu, "wx-cpl0-text", "kvm") == "hardware", "cpu=\(cpu)")
+        }
+        // qemu64 has no FSGSBASE: tls passing there went through SET_FS_BASE.
+        let atInit = (rig.lines["qemu64"] ?? []).first { $0.contains(": at init after") } ?? ""
+        #expect(atInit.contains("svm") && !atInit.contains("fsgsbase"), "\(atInit)")
+    }
+}

@@ -4,14 +4,27 @@
 //
 // No package dependencies: Glibc and the test libraries only. The monitor
 // itself stays free of Foundation, because start-up time matters.
+//
+// The targets are layers; each depends only on layers below it, so that
+// nothing below imports anything above (docs/architecture.md has the
+// picture):
+//
+//   front ends   ukvm   solo5-elftool   ukvm-oci
+//   runtime                              OCI (+ COCI)
+//   monitor      Monitor (+ CSys)       ElfTool
+//   machine      KVM            Image          JSON
+//   shared       Support   CKVM   CNetIf
+//
+// Declarations other layers use are `package` (visible inside this
+// package only), `public` only where the front ends' main.swift needs it.
 
 import PackageDescription
 
 // include/ holds the ABI headers that the guest kernel and the monitor share.
 // CKVM's own C code finds them through headerSearchPath; Swift code that
-// imports CKVM needs the same path handed to clang, which SwiftPM does not
-// pass on from a C target, hence the flag (absolute: the compiler's working
-// directory is not the package's).
+// imports CKVM, directly or through a layer, needs the same path handed to
+// clang, which SwiftPM does not pass on from a C target, hence the flag
+// (absolute: the compiler's working directory is not the package's).
 let abiHeaders = Context.packageDirectory + "/include"
 let seesABIHeaders: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-I" + abiHeaders])]
 
@@ -25,16 +38,52 @@ let package = Package(
         .executable(name: "ukvm-sandbox-probe", targets: ["ukvm-sandbox-probe"]),
     ],
     targets: [
-        // Thin C shim: <linux/kvm.h>, tap and interface ioctls, and the ABI
-        // headers shared with the guest, include/ at the top of the tree.
+        // C shims, each thin. CKVM: <linux/kvm.h>, the ELF layout and the
+        // ABI headers shared with the guest (include/ at the top of the tree).
         .target(
             name: "CKVM",
             cSettings: [.define("_GNU_SOURCE"), .headerSearchPath("../../include")]
         ),
-        // The monitor: everything but the entry point.
+        // Network interface and tap ioctls: the monitor's net module and
+        // ukvm-oci both use them.
+        .target(
+            name: "CNetIf",
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
+        // The monitor's other host calls: waits, timers, the sandbox's calls,
+        // the network ring's atomics, core file layouts.
+        .target(
+            name: "CSys",
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
+        // What every Swift layer shares: an argument's bytes, errno text,
+        // the x86_64 facts, the version.
+        .target(
+            name: "Support",
+            swiftSettings: seesABIHeaders
+        ),
+        // A JSON reader and writer (OCI specs and state, manifest.json).
+        .target(
+            name: "JSON"
+        ),
+        // The image layer: ELF, the notes, the manifest; what solo5-elftool
+        // needs and nothing more.
+        .target(
+            name: "Image",
+            dependencies: ["Support", "CKVM"],
+            swiftSettings: seesABIHeaders
+        ),
+        // The KVM layer: KVM -> VM -> VCPU, each owning its descriptor.
+        .target(
+            name: "KVM",
+            dependencies: ["Support", "CKVM"],
+            swiftSettings: seesABIHeaders
+        ),
+        // The monitor: guest memory, modules, the run loop, the sandbox, the
+        // debugger, the launch.
         .target(
             name: "Monitor",
-            dependencies: ["CKVM"],
+            dependencies: ["Image", "KVM", "Support", "CKVM", "CSys", "CNetIf"],
             swiftSettings: seesABIHeaders
         ),
         // `ukvm`: main() calls the library and exits with what it returns.
@@ -43,14 +92,20 @@ let package = Package(
             dependencies: ["Monitor"],
             swiftSettings: seesABIHeaders
         ),
-        // `solo5-elftool`: upstream's image tool, on the monitor's parser.
-        .executableTarget(
-            name: "solo5-elftool",
-            dependencies: ["Monitor"],
+        // solo5-elftool's commands, on the image layer's parser.
+        .target(
+            name: "ElfTool",
+            dependencies: ["Image", "JSON", "Support", "CKVM"],
             swiftSettings: seesABIHeaders
         ),
-        // ukvm-oci's thin C shim: setns, openat2, SCM_RIGHTS, ptys, interface
-        // ioctls (docs/oci.md).
+        // `solo5-elftool`: main() calls ElfTool and exits with what it returns.
+        .executableTarget(
+            name: "solo5-elftool",
+            dependencies: ["ElfTool"],
+            swiftSettings: seesABIHeaders
+        ),
+        // ukvm-oci's thin C shim: setns, openat2, SCM_RIGHTS, ptys
+        // (docs/oci.md).
         .target(
             name: "COCI",
             cSettings: [.define("_GNU_SOURCE")]
@@ -59,7 +114,7 @@ let package = Package(
         // built on the monitor library; Foundation-free like the monitor.
         .target(
             name: "OCI",
-            dependencies: ["Monitor", "CKVM", "COCI"],
+            dependencies: ["Monitor", "Image", "JSON", "Support", "COCI", "CNetIf"],
             swiftSettings: seesABIHeaders
         ),
         // `ukvm-oci`: main() calls the OCI library and exits with what it returns.
@@ -84,7 +139,8 @@ let package = Package(
         ),
         .testTarget(
             name: "MonitorTests",
-            dependencies: ["Monitor", "CKVM", "OCI", "TestSupport"],
+            dependencies: ["Monitor", "Image", "KVM", "Support", "JSON", "ElfTool", "CKVM", "CSys", "CNetIf",
+                           "OCI", "TestSupport"],
             swiftSettings: seesABIHeaders
         ),
         // Boots real guests through the built programs; it only runs processes.

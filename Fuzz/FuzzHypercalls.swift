@@ -15,6 +15,8 @@
 
 import CKVM
 import Glibc
+import Image
+import Support
 
 final class FuzzHypercalls: FuzzTarget {
     static let window: UInt64 = 0x100000

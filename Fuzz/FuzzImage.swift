@@ -8,6 +8,8 @@
 
 import CKVM
 import Glibc
+import Image
+import Support
 
 struct FuzzImage: FuzzTarget {
     /// Guest memory for the images that fit, made once: loading zeroes what

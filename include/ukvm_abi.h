@@ -64,6 +64,8 @@
 #define UKVM_BOOT_INFO_BASE    0x10000
 #define UKVM_KERNEL_BASE       0x100000 /* first page the guest may write */
 #define UKVM_CMDLINE_SIZE      8192
+/* The most memory a guest can have: what the four page directories map. */
+#define UKVM_MEMORY_MAX        0x100000000 /* 4 GiB */
 
 /*
  * The stack: the top UKVM_STACK_RESERVE bytes of guest memory are the

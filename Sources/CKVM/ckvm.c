@@ -1,9 +1,11 @@
 /*
- * ckvm.c: ioctl request numbers as constants, for Swift.
+ * ckvm.c: KVM ioctl request numbers as constants, for Swift, and
+ * KVM_SET_SIGNAL_MASK.
  *
  * The request numbers are _IO()/_IOR()/_IOW()/_IOWR() macros in the kernel
  * headers, which the Swift importer cannot evaluate.
  */
+#include <string.h>
 #include "ckvm.h"
 
 const unsigned long ckvm_KVM_GET_API_VERSION = KVM_GET_API_VERSION;
@@ -28,19 +30,14 @@ const unsigned long ckvm_KVM_SET_GUEST_DEBUG = KVM_SET_GUEST_DEBUG;
 const unsigned long ckvm_KVM_GET_FPU = KVM_GET_FPU;
 const unsigned long ckvm_KVM_SET_FPU = KVM_SET_FPU;
 
-const unsigned long ckvm_TUNSETIFF = TUNSETIFF;
-const unsigned long ckvm_TUNGETIFF = TUNGETIFF;
-const unsigned long ckvm_SIOCGIFFLAGS = SIOCGIFFLAGS;
-const unsigned long ckvm_SIOCGIFMTU = SIOCGIFMTU;
-
-const unsigned long ckvm_BLKGETSIZE64 = BLKGETSIZE64;
-
-/*
- * Core files: NT_PRSTATUS carries the general registers as elf_gregset_t,
- * which on x86_64 is struct user_regs_struct in disguise (the layout gdb
- * reads); the monitor fills the struct and copies it in.
- */
-_Static_assert(sizeof(elf_gregset_t) == sizeof(struct user_regs_struct),
-               "elf_gregset_t is user_regs_struct");
-_Static_assert(sizeof(elf_fpregset_t) == sizeof(struct user_fpregs_struct),
-               "elf_fpregset_t is user_fpregs_struct");
+int ckvm_set_vcpu_signal_mask(int vcpufd, const sigset_t *mask)
+{
+    /* The kernel's sigset is 8 bytes on x86_64, glibc's sigset_t 128. */
+    union {
+        struct kvm_signal_mask head;
+        uint8_t bytes[sizeof(struct kvm_signal_mask) + 8];
+    } arg;
+    arg.head.len = 8;
+    memcpy(arg.head.sigset, mask, 8);
+    return ioctl(vcpufd, KVM_SET_SIGNAL_MASK, &arg);
+}

@@ -1,7 +1,7 @@
-// main.swift: the solo5-elftool executable; everything is in the Monitor
-// library (Tools/ElfTool.swift), which holds the one image parser.
+// main.swift: the solo5-elftool executable; everything is in the ElfTool
+// library, on the image layer's parser (the monitor's own).
 
+import ElfTool
 import Glibc
-import Monitor
 
 exit(ElfTool.run(arguments: CommandLine.arguments))

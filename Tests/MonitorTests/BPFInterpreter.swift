@@ -3,8 +3,9 @@
 // ALU with constants, jumps, returns), so the tests can run a generated
 // program against any input, many times over, without installing it.
 
-import CKVM
+import CSys
 @testable import Monitor
+@testable import Support
 
 struct BPFInterpreter {
     /// What `run` found wrong with a program (the kernel would refuse it).
@@ -16,7 +17,7 @@ struct BPFInterpreter {
 
     /// The program's verdict for call `nr` of architecture `arch` with
     /// argument registers `args` (six).
-    func run(nr: Int32, arch: UInt32 = ckvm_AUDIT_ARCH_X86_64, args: [UInt64]) throws -> UInt32 {
+    func run(nr: Int32, arch: UInt32 = csys_AUDIT_ARCH_X86_64, args: [UInt64]) throws -> UInt32 {
         var data = seccomp_data()
         data.nr = nr
         data.arch = arch

@@ -3,9 +3,10 @@
 
 import CKVM
 import Glibc
-import Testing
-import TestSupport
+@testable import Image
 @testable import Monitor
+import TestSupport
+import Testing
 
 @Suite struct BlockModuleTests {
     let args: UInt64 = 0x200000

@@ -1,8 +1,9 @@
 // BootInfoTests.swift: boot info layout, command line and manifest copy.
 
 import CKVM
-import Testing
+@testable import Image
 @testable import Monitor
+import Testing
 
 @Suite struct BootInfoTests {
     func manifest() -> Manifest {

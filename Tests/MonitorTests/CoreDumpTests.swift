@@ -3,11 +3,12 @@
 // FPU state) and memory segments, with untouched pages left as holes.
 
 import CKVM
+import CSys
 import Foundation
 import Glibc
-import Testing
-import TestSupport
 @testable import Monitor
+import TestSupport
+import Testing
 
 @Suite struct FaultReportTests {
     let memory: GuestMemory

@@ -2,8 +2,9 @@
 // broken rule of docs/abi.md with a clear reason.
 
 import Glibc
-import Testing
+@testable import Image
 @testable import Monitor
+import Testing
 
 @Suite struct ELFTests {
     @Test func validImageParses() throws {

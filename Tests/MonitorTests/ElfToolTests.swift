@@ -1,10 +1,12 @@
 // ElfToolTests.swift: solo5-elftool's outputs (upstream's layout, byte for
 // byte) and its reading of manifest.json (upstream's rules).
 
+import CKVM
+@testable import ElfTool
 import Glibc
-import Testing
-import TestSupport
 @testable import Monitor
+import TestSupport
+import Testing
 
 @Suite struct ElfToolTests {
     /// query-abi and query-manifest of a synthetic image written to a file.

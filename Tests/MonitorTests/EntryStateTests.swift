@@ -1,8 +1,9 @@
 // EntryStateTests.swift: page tables, GDT/TSS and registers of the entry state.
 
 import CKVM
-import Testing
+@testable import Image
 @testable import Monitor
+import Testing
 
 @Suite struct PageTableTests {
     let P: UInt64 = 1, RW: UInt64 = 2, U: UInt64 = 4, PS: UInt64 = 0x80

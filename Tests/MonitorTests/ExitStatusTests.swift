@@ -1,10 +1,11 @@
 // ExitStatusTests.swift: every way a run ends, and the exit status it
 // gives; and docs/exit-codes.md saying the same as the code.
 
+import CSys
 import Foundation
-import Testing
-import TestSupport
 @testable import Monitor
+import TestSupport
+import Testing
 
 @Suite struct ExitStatusTests {
     @Test func guestStatusPassesThrough() {

@@ -3,8 +3,9 @@
 // and seeded random streams that never trap the reader.
 
 import Foundation
-import Testing
 @testable import Monitor
+@testable import Support
+import Testing
 
 @Suite struct GDBPacketTests {
     func events(_ bytes: [UInt8], limit: Int = 64) -> [GDBInput] {

@@ -4,7 +4,9 @@
 
 import CKVM
 import Glibc
+@testable import Image
 @testable import Monitor
+@testable import Support
 
 final class Harness {
     let launch = Launch()

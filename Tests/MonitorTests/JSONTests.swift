@@ -1,8 +1,9 @@
 // JSONTests.swift: the strict JSON parser and serializer, with hostile
 // input: every refusal is a typed error, never a trap.
 
-import Testing
+@testable import JSON
 @testable import Monitor
+import Testing
 
 @Suite struct JSONTests {
     @Test func parsesEveryKind() throws {

@@ -3,8 +3,9 @@
 // headers check the same with _Static_assert; this is the Swift side.
 
 import CKVM
-import Testing
+@testable import Image
 @testable import Monitor
+import Testing
 
 /// (struct size, [field offsets]) of a C struct as Swift sees it.
 private func layout<T>(_ type: T.Type, _ fields: [PartialKeyPath<T>]) -> (Int, [Int?]) {

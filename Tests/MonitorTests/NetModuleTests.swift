@@ -4,8 +4,10 @@
 
 import CKVM
 import Glibc
-import Testing
+@testable import Image
 @testable import Monitor
+@testable import Support
+import Testing
 
 @Suite struct NetModuleTests {
     let args: UInt64 = 0x200000

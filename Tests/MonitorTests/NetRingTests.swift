@@ -4,10 +4,13 @@
 // ioeventfd), so it skips without /dev/kvm.
 
 import CKVM
+import CSys
 import Glibc
-import Testing
-import TestSupport
+@testable import Image
+@testable import KVM
 @testable import Monitor
+import TestSupport
+import Testing
 
 @Suite(.enabled(if: kvmUnavailable == nil, "needs /dev/kvm"))
 struct NetRingTests {
@@ -27,7 +30,7 @@ struct NetRingTests {
         init(ringAt: UInt64) throws {
             memory = try GuestMemory(size: 6 << 20)
             vm = try KVM().createVM()
-            try vm.setMemory(memory)
+            try vm.setMemory(base: memory.base, size: memory.size)
             var slots = [NetModule.Slot](repeating: NetModule.Slot(), count: Manifest.maxEntries)
             for h in 1...2 {
                 var pair: [Int32] = [0, 0]
@@ -56,13 +59,13 @@ struct NetRingTests {
         /// As a guest: waits for room, then the entry, the tail, and a kick
         /// if the thread asked for one.
         func submit(_ e: ukvm_ring_entry) {
-            while tail &- ckvm_load_acquire_u32(field(\.ent_head)) >= 1024 { usleep(10) }
+            while tail &- csys_load_acquire_u32(field(\.ent_head)) >= 1024 { usleep(10) }
             let at = MemoryLayout<ukvm_ring>.offset(of: \.entries)! + Int(tail % 1024) * 32
             base.storeBytes(of: e, toByteOffset: at, as: ukvm_ring_entry.self)
             tail &+= 1
-            ckvm_store_release_u32(field(\.ent_tail), tail)
-            ckvm_fence()
-            if ckvm_load_acquire_u32(field(\.needs_kick)) != 0 {
+            csys_store_release_u32(field(\.ent_tail), tail)
+            csys_fence()
+            if csys_load_acquire_u32(field(\.needs_kick)) != 0 {
                 var one: UInt64 = 1
                 _ = write(ring.kick, &one, 8)
             }
@@ -70,16 +73,16 @@ struct NetRingTests {
 
         /// Waits (a few seconds at most) for commit number `n`.
         func commit(_ n: UInt32) -> ukvm_ring_commit? {
-            for _ in 0..<300_000 where ckvm_load_acquire_u32(field(\.com_tail)) <= n { usleep(10) }
-            guard ckvm_load_acquire_u32(field(\.com_tail)) > n else { return nil }
+            for _ in 0..<300_000 where csys_load_acquire_u32(field(\.com_tail)) <= n { usleep(10) }
+            guard csys_load_acquire_u32(field(\.com_tail)) > n else { return nil }
             let at = MemoryLayout<ukvm_ring>.offset(of: \.commits)! + Int(n % 1024) * 16
             return base.loadUnaligned(fromByteOffset: at, as: ukvm_ring_commit.self)
         }
 
         /// Waits for the thread to take every entry so far.
         func drained() -> Bool {
-            for _ in 0..<300_000 where ckvm_load_acquire_u32(field(\.ent_head)) != tail { usleep(10) }
-            return ckvm_load_acquire_u32(field(\.ent_head)) == tail
+            for _ in 0..<300_000 where csys_load_acquire_u32(field(\.ent_head)) != tail { usleep(10) }
+            return csys_load_acquire_u32(field(\.ent_head)) == tail
         }
 
         func peerReceive(_ i: Int) -> [UInt8]? {
@@ -138,11 +141,11 @@ struct NetRingTests {
     /// the monitor's thread does not run away, and stops when asked.
     @Test func corruptIndicesStopTheRing() throws {
         let rig = try Rig(ringAt: ringAt)
-        ckvm_store_release_u32(rig.field(\.ent_tail), 5000)
+        csys_store_release_u32(rig.field(\.ent_tail), 5000)
         var one: UInt64 = 1
         _ = write(rig.ring.kick, &one, 8)
         usleep(50_000)
-        #expect(ckvm_load_acquire_u32(rig.field(\.ent_head)) == 0)
+        #expect(csys_load_acquire_u32(rig.field(\.ent_head)) == 0)
         rig.ring.stop()
     }
 

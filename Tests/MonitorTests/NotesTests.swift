@@ -1,7 +1,8 @@
 // NotesTests.swift: the ABI note, the manifest and the CPL3 note.
 
-import Testing
+@testable import Image
 @testable import Monitor
+import Testing
 
 @Suite struct NotesTests {
     @Test func abiNoteMissing() {
@@ -18,7 +19,7 @@ import Testing
         #expect(problem(i) == .abiMismatch(target: 3, version: 1))
         i.notes[0] = TestImage.abiNote(target: 1, version: 1)
         #expect(problem(i) == .abiMismatch(target: 1, version: 1))
-        let message = MonitorError.abiMismatch(path: "k", target: 3, version: 1).description
+        let message = MonitorError.image(.abiMismatch(path: "k", target: 3, version: 1)).description
         #expect(message == "k: ABI mismatch: image is for target virtio version 1, this monitor runs hvt version 2")
     }
 

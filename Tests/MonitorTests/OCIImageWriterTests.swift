@@ -2,9 +2,10 @@
 // `ukvm-oci image`, checked against published vectors and GNU tar.
 
 import Foundation
-import Testing
-import TestSupport
 @testable import OCI
+@testable import Support
+import TestSupport
+import Testing
 
 @Suite struct OCIImageWriterTests {
     @Test func sha256Vectors() {

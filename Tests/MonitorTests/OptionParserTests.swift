@@ -2,8 +2,10 @@
 // matching the flags' devices to a manifest (DeviceBinding).
 
 import CKVM
-import Testing
+@testable import Image
 @testable import Monitor
+@testable import Support
+import Testing
 
 @Suite struct OptionParserTests {
     /// A parser whose file and interface checks are fakes.

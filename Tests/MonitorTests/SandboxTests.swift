@@ -4,10 +4,11 @@
 // in child processes.
 
 import CKVM
+import CSys
 import Foundation
-import Testing
-import TestSupport
 @testable import Monitor
+import TestSupport
+import Testing
 
 @Suite struct SandboxPolicyTests {
     let allow = UInt32(SECCOMP_RET_ALLOW), trap = UInt32(SECCOMP_RET_TRAP)

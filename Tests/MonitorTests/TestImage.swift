@@ -1,6 +1,7 @@
 // TestImage.swift: builds synthetic ukvm ELF images, byte by byte, so the
 // parser tests can break exactly one rule at a time.
 
+@testable import Image
 @testable import Monitor
 
 struct TestImage {

@@ -4,8 +4,9 @@
 
 import CKVM
 import Glibc
-import Testing
+@testable import Image
 @testable import Monitor
+import Testing
 
 @Suite struct ImageProtectionTests {
     func segment(_ vaddr: UInt64, _ size: UInt64, _ flags: UInt32) -> ELFSegment {

@@ -1,41 +1,31 @@
 /*
- * ckvm.h: the C side of the monitor, kept thin.
+ * ckvm.h: the C side of the KVM layer and of the ABI, kept thin.
  *
  * Swift cannot import function-like macros such as _IOW() nor call the
  * variadic ioctl(2), and it reads the anonymous unions of struct kvm_run
  * awkwardly. So this header only:
- *   - includes the kernel headers the monitor needs and the ABI headers that
- *     the guest includes too (include/ at the top of the tree, found through
- *     the header search path that Package.swift gives this target);
- *   - exports ioctl request numbers as constants (ckvm.c);
- *   - gives ioctl(2) fixed signatures (other host calls: ckvm_host.h);
+ *   - includes <linux/kvm.h>, the ELF layout (<elf.h>) and the ABI headers
+ *     that the guest includes too (include/ at the top of the tree, found
+ *     through the header search path that Package.swift gives this target);
+ *   - exports KVM ioctl request numbers as constants (ckvm.c);
+ *   - gives ioctl(2) fixed signatures;
  *   - offers accessors for the kvm_run fields the run loop decodes.
- * Nothing here allocates, and nothing here has logic worth testing.
+ * Other host calls are in CSys, network interfaces in CNetIf. Nothing here
+ * allocates, and nothing here has logic worth testing.
  */
 #ifndef CKVM_H
 #define CKVM_H
 
+#include <stddef.h>
 #include <stdint.h>
-#include <poll.h>
-#include <time.h>
+#include <signal.h>
 #include <sys/ioctl.h>
-#include <net/if.h>       /* before <linux/if_tun.h>: glibc's ifreq wins */
 #include <linux/kvm.h>
-#include <linux/if_tun.h>
-#include <linux/fs.h>
 #include <elf.h>          /* the ELF layout: image parser, core files */
-#include <sys/procfs.h>   /* core file notes: elf_prstatus, elf_prpsinfo */
-#include <sys/user.h>     /* their register sets: user_regs_struct, ... */
-#include <sys/eventfd.h>  /* the network ring's kick */
 
 #include "ukvm_abi.h"
 #include "ukvm_ext.h"
 #include "mft_abi.h"
-
-/* The other host calls and the sandbox's, listed here too so that a change
- * to them rebuilds every module that imports this one. */
-#include "ckvm_host.h"
-#include "ckvm_sandbox.h"
 
 /* KVM: system ioctls (on /dev/kvm). */
 extern const unsigned long ckvm_KVM_GET_API_VERSION;
@@ -60,13 +50,10 @@ extern const unsigned long ckvm_KVM_GET_TSC_KHZ;
 extern const unsigned long ckvm_KVM_SET_GUEST_DEBUG;
 extern const unsigned long ckvm_KVM_GET_FPU;
 extern const unsigned long ckvm_KVM_SET_FPU;
-/* Tap devices and interfaces. */
-extern const unsigned long ckvm_TUNSETIFF;
-extern const unsigned long ckvm_TUNGETIFF;
-extern const unsigned long ckvm_SIOCGIFFLAGS;
-extern const unsigned long ckvm_SIOCGIFMTU;
-/* Block devices: size in bytes. */
-extern const unsigned long ckvm_BLKGETSIZE64;
+
+/* KVM_SET_SIGNAL_MASK (a struct ending in a flexible array): the signal
+ * mask in force while KVM_RUN runs. */
+int ckvm_set_vcpu_signal_mask(int vcpufd, const sigset_t *mask);
 
 /* ioctl(2) with an argument pointer (most requests). */
 static inline int ckvm_ioctl(int fd, unsigned long request, void *arg)
@@ -140,33 +127,6 @@ static inline uint32_t ckvm_run_internal_suberror(const struct kvm_run *run)
 static inline uint64_t ckvm_run_fail_entry_reason(const struct kvm_run *run)
 {
     return run->fail_entry.hardware_entry_failure_reason;
-}
-
-/*
- * The network ring's indices live in guest memory and are shared with the
- * vCPU's thread: the monitor's ring thread reads and writes them with these
- * (acquire loads, release stores, a full fence where "store mine, load
- * theirs" needs one). Swift has no atomics on a raw pointer of its own.
- */
-static inline uint32_t ckvm_load_acquire_u32(const void *p)
-{
-    return __atomic_load_n((const uint32_t *)p, __ATOMIC_ACQUIRE);
-}
-
-static inline void ckvm_store_release_u32(void *p, uint32_t value)
-{
-    __atomic_store_n((uint32_t *)p, value, __ATOMIC_RELEASE);
-}
-
-static inline void ckvm_fence(void)
-{
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-}
-
-/* In a spin loop: lets the other hyperthread (or vCPU) run. */
-static inline void ckvm_cpu_relax(void)
-{
-    __builtin_ia32_pause();
 }
 
 /* KVM_EXIT_DEBUG: the exception (1 = #DB, 3 = #BP) and where. */

@@ -1,7 +1,8 @@
 /*
  * coci.h: the C side of ukvm-oci, kept thin: system calls and macros that
  * Swift's Glibc module does not offer (setns, unshare, openat2, SCM_RIGHTS
- * messages, pseudo-terminals, interface ioctls), with fixed signatures.
+ * messages, pseudo-terminals), with fixed signatures. Interface and tap
+ * ioctls are in CNetIf, shared with the monitor.
  * No logic lives here.
  */
 #ifndef COCI_H
@@ -9,7 +10,6 @@
 
 #include <stdint.h>
 #include <sys/types.h>
-#include <net/if.h>
 
 /* setns(2) into the network namespace open at fd. */
 int coci_setns_net(int fd);
@@ -34,19 +34,6 @@ int coci_set_controlling_tty(int fd);
 
 /* close_range(2) from first to the top, or a loop if it is missing. */
 void coci_close_from(int first);
-
-/* Interface ioctls through sock: 0 or -1 (errno set). */
-int coci_if_get_flags(int sock, const char *name, short *flags);
-int coci_if_set_flags(int sock, const char *name, short flags);
-int coci_if_get_mtu(int sock, const char *name, int *mtu);
-int coci_if_set_mtu(int sock, const char *name, int mtu);
-int coci_if_get_mac(int sock, const char *name, uint8_t mac[6]);
-/* The primary IPv4 address and netmask, network byte order. */
-int coci_if_get_ipv4(int sock, const char *name, uint32_t *addr, uint32_t *mask);
-
-/* TUNSETIFF on an open /dev/net/tun: attach to (creating) tap name, no
- * packet information header. */
-int coci_tap_attach(int fd, const char *name);
 
 /* prctl(PR_SET_PDEATHSIG, 0) and friends are not needed; PR_SET_NAME is,
  * so that ps shows what the process is. */

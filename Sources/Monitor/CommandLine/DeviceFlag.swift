@@ -1,6 +1,9 @@
 // DeviceFlag.swift: the `--KIND:NAME=VALUE` flags of device modules, and
 // decimal values without sign, spaces or overflow.
 
+import Image
+import Support
+
 /// Helpers for the `--KIND:NAME=VALUE` flags of device modules.
 enum DeviceFlag {
     /// If `arg` starts with `prefix` ("--block:"), its NAME and VALUE.

@@ -10,6 +10,8 @@
 // when the image has no block device to attach it to.
 
 import Glibc
+import Image
+import Support
 
 struct LegacyForm: Equatable {
     /// DISK, byte for byte.

@@ -9,6 +9,7 @@
 // guest's: ARGS joined by single spaces form its command line.
 
 import Glibc
+import Support
 
 struct Options: Equatable {
     enum Action: Equatable {

@@ -1,10 +1,15 @@
 // Usage.swift: the text of --help and --version.
 
+import CSys
+import Image
+import KVM
+import Support
+
 extension OptionParser {
-    /// The monitor's own version.
-    static let ukvmVersion = "0.2.0"
+    /// The monitor's own version (Support/Version.swift).
+    static let ukvmVersion = Version.ukvm
     /// The upstream Solo5 release whose tender `solo5-hvt` stands in for.
-    static let upstreamVersion = "v0.12.1"
+    static let upstreamVersion = Version.upstream
 
     /// The text of --help: the modules' flags and the exit statuses.
     static func usage(modules: [MonitorModule], as personality: Personality = .ukvm) -> String {

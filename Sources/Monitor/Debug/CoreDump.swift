@@ -17,7 +17,9 @@
 // are, so a 512 MiB guest makes a file of the size of what it used.
 
 import CKVM
+import CSys
 import Glibc
+import Support
 
 enum CoreDump {
     /// The registers that go into the notes.

@@ -12,6 +12,7 @@
 // given: nothing here is installed then.
 
 import Glibc
+import KVM
 
 enum DebugInterrupt {
     /// 1 when SIGIO arrived since the last `rearm()`.

@@ -21,6 +21,7 @@
 // removed, the guest runs on; one line says why.
 
 import CKVM
+import KVM
 
 final class DebugSession: RunDebugger {
     private let target: VCPUTarget

@@ -8,8 +8,9 @@
 // that cannot progress for `sendTimeout` seconds (a peer that stopped
 // reading) ends the connection instead of holding the monitor.
 
-import CKVM
+import CSys
 import Glibc
+import Support
 
 final class GDBConnection {
     /// The connected socket, or -1 once closed.
@@ -110,7 +111,7 @@ final class GDBConnection {
         if next < buffer.count { return true }
         var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         var now = timespec(tv_sec: 0, tv_nsec: 0)
-        return ckvm_ppoll_mask(&p, 1, &now, nil) > 0
+        return csys_ppoll_mask(&p, 1, &now, nil) > 0
     }
 
     /// Waits until `fd` has `events` (true) or `seconds` pass (false; nil:
@@ -120,7 +121,7 @@ final class GDBConnection {
         var limit = timespec(tv_sec: seconds ?? 0, tv_nsec: 0)
         while true {
             let n = withUnsafePointer(to: &limit) { t in
-                ckvm_ppoll_mask(&p, 1, seconds == nil ? nil : t, Signals.waitMask)
+                csys_ppoll_mask(&p, 1, seconds == nil ? nil : t, Signals.waitMask)
             }
             if n > 0 { return true }
             if n == 0 { return false }

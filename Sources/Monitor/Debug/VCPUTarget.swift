@@ -7,6 +7,8 @@
 // register write that does not touch them.
 
 import CKVM
+import KVM
+import Support
 
 final class VCPUTarget: DebugTarget {
     let vcpu: VCPU

@@ -2,6 +2,10 @@
 // KVM ioctl error, one case each, with its one-line message and the class
 // of failure that decides the exit status (Launch/ExitStatus.swift).
 
+import Image
+import KVM
+import Support
+
 /// How a failure ends the run (Launch/ExitStatus.swift gives each its code).
 enum FailureClass {
     /// The monitor could not start: usage, image, devices, KVM set-up.
@@ -36,13 +40,9 @@ enum MonitorError: Error, CustomStringConvertible, Equatable {
     case optionForUnattachedDevice(flag: String, name: String)
 
     // MARK: Image: .startup
-    /// "PATH: cannot read: REASON"
-    case imageUnreadable(path: String, reason: String)
-    /// "PATH: not a valid ukvm image: REASON"
-    case imageInvalid(path: String, reason: String)
-    /// "PATH: ABI mismatch: image is for target T version V, this monitor
-    /// runs hvt version 2"
-    case abiMismatch(path: String, target: UInt32, version: UInt32)
+    /// The image layer's own message (Image/ImageError.swift): unreadable,
+    /// invalid, ABI mismatch, does not fit.
+    case image(ImageError)
 
     // MARK: Devices: .startup
     /// "device 'NAME' declared in the manifest is not attached; use FLAG"
@@ -103,13 +103,8 @@ enum MonitorError: Error, CustomStringConvertible, Equatable {
             return reason
         case .optionForUnattachedDevice(let flag, let name):
             return "\(flag): device '\(name)' is not attached"
-        case .imageUnreadable(let path, let reason):
-            return "\(path): cannot read: \(reason)"
-        case .imageInvalid(let path, let reason):
-            return "\(path): not a valid ukvm image: \(reason)"
-        case .abiMismatch(let path, let target, let version):
-            return "\(path): ABI mismatch: image is for target \(ABINote.targetName(target)) "
-                + "version \(version), this monitor runs hvt version \(ABINote.expectedVersion)"
+        case .image(let error):
+            return error.description
         case .deviceNotAttached(let name, let flag):
             return "device '\(name)' declared in the manifest is not attached; use \(flag)"
         case .deviceNotDeclared(let name):

@@ -3,6 +3,8 @@
 // the command line (NUL-terminated, in a buffer of 8192 bytes).
 
 import CKVM
+import Image
+import Support
 
 enum BootInfo {
     static let base = UInt64(UKVM_BOOT_INFO_BASE)

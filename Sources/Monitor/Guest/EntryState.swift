@@ -6,6 +6,8 @@
 // register values, so the tests can check it without KVM.
 
 import CKVM
+import Image
+import Support
 
 enum EntryState {
     /// Page tables, GDT and TSS in guest memory. A CPL3 image's page tables

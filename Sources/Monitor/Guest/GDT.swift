@@ -2,6 +2,8 @@
 // segments, the TSS descriptor and the TSS itself (include/ukvm_ext.h).
 
 import CKVM
+import Image
+import Support
 
 enum GDT {
     static let base = UInt64(UKVM_GDT_BASE)

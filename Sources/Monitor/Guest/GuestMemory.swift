@@ -8,6 +8,7 @@
 
 import CKVM
 import Glibc
+import Support
 
 /// Who touches a guest range, which decides how low in memory it may lie.
 /// The guest cannot use the pages below 0x10000 (not present: NULL guard,

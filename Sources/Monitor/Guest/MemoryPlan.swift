@@ -3,6 +3,8 @@
 // tender lays it out: above the guest's memory, or taken from its top when
 // that would pass the 4 GiB the page tables map.
 
+import Support
+
 struct MemoryPlan: Equatable {
     /// The guest's own memory: boot info mem_size, the top of its stack.
     let guest: UInt64

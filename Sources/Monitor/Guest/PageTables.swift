@@ -7,6 +7,8 @@
 // its own, from the spare pages after the first.
 
 import CKVM
+import Image
+import Support
 
 enum PageTables {
     static let pml4 = UInt64(UKVM_PML4_BASE)

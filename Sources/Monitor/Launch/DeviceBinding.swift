@@ -6,6 +6,8 @@
 // opened: a bad command line opens nothing. Each device's entry is looked
 // up once, here, and handed to its module.
 
+import Image
+
 enum DeviceBinding {
     /// Attaches every requested device to `manifest`, filling in its entry.
     static func attach(_ modules: [MonitorModule], to manifest: inout Manifest) throws(MonitorError) {
@@ -39,5 +41,18 @@ enum DeviceBinding {
     /// The flag that attaches device `e`, for messages.
     static func flag(for e: Manifest.Entry) -> String {
         e.type == .blockBasic ? "--block:\(e.name)=PATH" : "--net:\(e.name)=TAP"
+    }
+}
+
+extension Manifest {
+    /// The handle of device `name`, which must be declared with `type`;
+    /// `given` names the kind the user asked for, for messages.
+    func bind(_ name: String, as type: DeviceType, given: String) throws(MonitorError) -> Int {
+        guard let h = handle(of: name) else { throw .deviceNotDeclared(name: name) }
+        let declared = entries[h].type
+        guard declared == type else {
+            throw .deviceWrongType(name: name, declared: declared.noun, given: given)
+        }
+        return h
     }
 }

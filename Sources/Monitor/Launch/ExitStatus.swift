@@ -4,7 +4,9 @@
 // personality it runs as, docs/exit-codes.md describes the same codes, and
 // a test checks that the two agree.
 
+import CSys
 import Glibc
+import KVM
 
 /// How a run of the monitor ended: all its exit status depends on.
 enum Outcome: Equatable {

@@ -8,6 +8,7 @@
 // went must make writes fail with EPIPE, not kill the monitor.
 
 import Glibc
+import Support
 
 enum HostProcess {
     /// Opens /dev/null on each of descriptors 0 to 2 that is closed, and

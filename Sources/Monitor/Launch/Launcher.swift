@@ -2,7 +2,11 @@
 // the image, the devices, guest memory, KVM, the run, and how it ended.
 
 import CKVM
+import CSys
 import Glibc
+import Image
+import KVM
+import Support
 
 /// The monitor's entry point for the `ukvm` executable.
 public enum Ukvm {
@@ -74,6 +78,8 @@ final class Launch {
         } catch let error as MonitorError {
             outcome = .failure(error.failureClass, message: error.description)
         } catch let error as KVMError {
+            outcome = .failure(.startup, message: error.description)
+        } catch let error as ImageError {
             outcome = .failure(.startup, message: error.description)
         } catch {
             outcome = .failure(.startup, message: "\(error)")
@@ -195,8 +201,10 @@ final class Launch {
     /// A vCPU of a new VM over `memory`, in the entry state for `image`
     /// with `guestSize` bytes of the guest's own memory.
     private func makeVCPU(memory: GuestMemory, guestSize: UInt64, image: ELFImage) throws -> VCPU {
-        let vm = try KVM().createVM()
-        try vm.setMemory(memory)
+        let kvm: KVM
+        do { kvm = try KVM() } catch { throw MonitorError.setup(error.reason) }
+        let vm = try kvm.createVM()
+        try vm.setMemory(base: memory.base, size: memory.size)
         let vcpu = try vm.createVCPU(id: 0)
         let cpu = try vcpu.setSupportedCPUID()
         try EntryState.buildMemory(memory, cpl3: image.cpl3, protection: image.protection, nx: cpu.nx)

@@ -11,7 +11,10 @@
 // compare the paths; the checks stay the same.
 
 import CKVM
+import CSys
 import Glibc
+import Image
+import Support
 
 final class BlockModule: MonitorModule {
     static let defaultSectorSize: UInt64 = 512
@@ -148,7 +151,7 @@ final class BlockModule: MonitorModule {
             return UInt64(truncatingIfNeeded: st.st_size)
         case S_IFBLK:
             var size: UInt64 = 0
-            guard ckvm_ioctl(fd, ckvm_BLKGETSIZE64, &size) == 0 else {
+            guard csys_ioctl(fd, csys_BLKGETSIZE64, &size) == 0 else {
                 throw fail("BLKGETSIZE64: \(errnoText(errno))")
             }
             return size

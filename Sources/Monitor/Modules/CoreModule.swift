@@ -3,6 +3,7 @@
 
 import CKVM
 import Glibc
+import Support
 
 final class CoreModule: MonitorModule {
     /// WALLTIME reads the wall clock (the vDSO, or the system call where

@@ -11,7 +11,10 @@
 // sandbox (sandboxNeeds).
 
 import CKVM
+import CSys
 import Glibc
+import KVM
+import Support
 
 final class DebugModule: MonitorModule {
     /// gdb's conventional port, as QEMU's -s and upstream's tender use.
@@ -217,7 +220,7 @@ final class DebugModule: MonitorModule {
     private func createCore(_ name: String) throws(CoreDump.Failure) {
         let fd = openat(dumpFD, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, S_IRUSR | S_IWUSR)
         guard fd >= 0 else { throw CoreDump.Failure(reason: errnoText(errno)) }
-        guard ckvm_dup3(fd, dumpFD, O_CLOEXEC) >= 0 else {
+        guard csys_dup3(fd, dumpFD, O_CLOEXEC) >= 0 else {
             throw CoreDump.Failure(reason: "dup3: \(errnoText(errno))")
         }
     }

@@ -23,6 +23,9 @@
 // The modules are listed in one explicit array, `Launch.modules`.
 
 import CKVM
+import Image
+import KVM
+import Support
 
 /// A device the command line asked a module to attach.
 struct DeviceRequest: Equatable {

@@ -16,7 +16,11 @@
 // The MTU comes from the interface.
 
 import CKVM
+import CSys
 import Glibc
+import Image
+import KVM
+import Support
 
 final class NetModule: MonitorModule {
     /// An attached device, by handle; fd -1 when none.
@@ -31,13 +35,13 @@ final class NetModule: MonitorModule {
         /// One frame from the tap into `buffer`; read(2)'s result.
         @inline(__always)
         func read(_ buffer: UnsafeMutableRawPointer, _ length: Int) -> Int {
-            shared ? ckvm_read_nowait(fd, buffer, length) : Glibc.read(fd, buffer, length)
+            shared ? csys_read_nowait(fd, buffer, length) : Glibc.read(fd, buffer, length)
         }
 
         /// One frame to the tap; write(2)'s result.
         @inline(__always)
         func write(_ frame: UnsafeRawPointer, _ length: Int) -> Int {
-            shared ? ckvm_write_nowait(fd, frame, length) : Glibc.write(fd, frame, length)
+            shared ? csys_write_nowait(fd, frame, length) : Glibc.write(fd, frame, length)
         }
 
         /// The attached device behind a guest-supplied handle, if any.

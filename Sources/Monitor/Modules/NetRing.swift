@@ -10,7 +10,10 @@
 // that run more than a ring apart) loses its ring, not the monitor.
 
 import CKVM
+import CSys
 import Glibc
+import KVM
+import Support
 
 final class NetRing: @unchecked Sendable {
     /// Where the ring lies, and what it serves.
@@ -108,7 +111,7 @@ final class NetRing: @unchecked Sendable {
         let context = Unmanaged.passRetained(self).toOpaque()
         let e = pthread_create(&t, nil, { context in
             let ring = Unmanaged<NetRing>.fromOpaque(context!).takeRetainedValue()
-            ckvm_store_release_u32(ring.running, 1)
+            csys_store_release_u32(ring.running, 1)
             ring.serve()
             return nil
         }, context)
@@ -117,24 +120,24 @@ final class NetRing: @unchecked Sendable {
             throw .setup("cannot start the network ring's thread: \(errnoText(e))")
         }
         thread = t
-        while ckvm_load_acquire_u32(running) == 0 { sched_yield() }
+        while csys_load_acquire_u32(running) == 0 { sched_yield() }
     }
 
     /// Stops the thread and waits for it.
     func stop() {
         guard let t = thread else { return }
         thread = nil
-        ckvm_store_release_u32(stopping, 1)
+        csys_store_release_u32(stopping, 1)
         var one: UInt64 = 1
         _ = write(kick, &one, 8)
         pthread_join(t, nil)
     }
 
-    private var stopRequested: Bool { ckvm_load_acquire_u32(stopping) != 0 }
+    private var stopRequested: Bool { csys_load_acquire_u32(stopping) != 0 }
 
     /// Whether the guest has submitted entries the thread has not taken.
     private var hasWork: Bool {
-        !broken && ckvm_load_acquire_u32(ring + NetRing.entTailAt) != entHead
+        !broken && csys_load_acquire_u32(ring + NetRing.entTailAt) != entHead
     }
 
     /// The thread: take entries while there are any, spin a while when there
@@ -147,25 +150,25 @@ final class NetRing: @unchecked Sendable {
             }
             var polls = 0
             while polls < NetRing.spinPolls && !hasWork && !stopRequested {
-                ckvm_cpu_relax()
+                csys_cpu_relax()
                 polls += 1
             }
             if hasWork || stopRequested { continue }
             // Store mine, load theirs: the fence keeps the guest from missing
             // needs_kick while we miss its new entry.
-            ckvm_store_release_u32(ring + NetRing.needsKickAt, 1)
-            ckvm_fence()
+            csys_store_release_u32(ring + NetRing.needsKickAt, 1)
+            csys_fence()
             if !hasWork {
                 var value: UInt64 = 0
                 while read(kick, &value, 8) < 0 && errno == EINTR {}
             }
-            ckvm_store_release_u32(ring + NetRing.needsKickAt, 0)
+            csys_store_release_u32(ring + NetRing.needsKickAt, 0)
         }
     }
 
     /// Takes every entry submitted so far.
     private func drain() {
-        let tail = ckvm_load_acquire_u32(ring + NetRing.entTailAt)
+        let tail = csys_load_acquire_u32(ring + NetRing.entTailAt)
         guard tail &- entHead <= NetRing.slots else {
             broken = true
             Console.error("net ring: the guest's indices are \(tail &- entHead) apart, more than the ring "
@@ -181,7 +184,7 @@ final class NetRing: @unchecked Sendable {
             default: break  // not an operation: nothing to do, nothing to commit
             }
             entHead &+= 1
-            ckvm_store_release_u32(ring + NetRing.entHeadAt, entHead)
+            csys_store_release_u32(ring + NetRing.entHeadAt, entHead)
         }
     }
 
@@ -208,6 +211,6 @@ final class NetRing: @unchecked Sendable {
         ring.storeBytes(of: ukvm_ring_commit(id: e.id, ret: result, len: length, _reserved: 0),
                         toByteOffset: at, as: ukvm_ring_commit.self)
         comTail &+= 1
-        ckvm_store_release_u32(ring + NetRing.comTailAt, comTail)
+        csys_store_release_u32(ring + NetRing.comTailAt, comTail)
     }
 }

@@ -1,51 +1,11 @@
-// Tap.swift: tap devices on the host: finding an interface, attaching to a
-// tap interface through /dev/net/tun, and checking an inherited tap fd.
+// Tap.swift: tap devices on the host: attaching to a tap interface through
+// /dev/net/tun, and checking an inherited tap fd.
 
 import CKVM
+import CNetIf
+import CSys
 import Glibc
-
-/// Network interface queries.
-enum NetInterface {
-    /// Kernel interface names are 1 to 15 bytes and never contain '/'.
-    static func isValidName(_ name: String) -> Bool {
-        let n = name.utf8.count
-        return n >= 1 && n < Int(IFNAMSIZ) && !name.contains("/") && name != "." && name != ".."
-    }
-
-    /// Whether the interface exists. Checked before TUNSETIFF, which would
-    /// create a missing one.
-    static func exists(_ name: String) -> Bool {
-        isValidName(name) && access("/sys/class/net/" + name, F_OK) == 0
-    }
-
-    /// An ifreq naming `name`.
-    static func request(_ name: String) -> ifreq {
-        var ifr = ifreq()
-        withUnsafeMutableBytes(of: &ifr.ifr_ifrn.ifrn_name) { dst in
-            for (i, byte) in name.utf8.prefix(dst.count - 1).enumerated() { dst[i] = byte }
-        }
-        return ifr
-    }
-
-    /// The name in an ifreq.
-    static func name(of ifr: ifreq) -> String {
-        var ifr = ifr
-        return withUnsafeBytes(of: &ifr.ifr_ifrn.ifrn_name) { raw in
-            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-        }
-    }
-
-    /// SIOCGIFFLAGS or SIOCGIFMTU on `name` through a throwaway socket.
-    /// Returns nil (errno set) on failure.
-    static func query(_ name: String, _ request: UInt) -> ifreq? {
-        let sock = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard sock >= 0 else { return nil }
-        defer { close(sock) }
-        var ifr = NetInterface.request(name)
-        guard ckvm_ioctl(sock, request, &ifr) == 0 else { return nil }
-        return ifr
-    }
-}
+import Support
 
 /// A tap the net module reads and writes frames through.
 enum Tap {
@@ -57,17 +17,15 @@ enum Tap {
     static func open(_ iface: String, exists: (String) -> Bool,
                      fail: (String) -> MonitorError) throws(MonitorError) -> (fd: Int32, mtu: UInt64) {
         guard exists(iface) else { throw fail("no such network interface") }
-        guard let flags = NetInterface.query(iface, ckvm_SIOCGIFFLAGS) else {
+        guard let flags = NetInterface.flags(iface) else {
             throw fail("SIOCGIFFLAGS: \(errnoText(errno))")
         }
-        guard Int32(flags.ifr_ifru.ifru_flags) & Int32(IFF_UP) != 0 else {
+        guard flags & Int32(IFF_UP) != 0 else {
             throw fail("interface is down")
         }
         let fd = Glibc.open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw fail("/dev/net/tun: \(errnoText(errno))") }
-        var ifr = NetInterface.request(iface)
-        ifr.ifr_ifru.ifru_flags = Int16(IFF_TAP | IFF_NO_PI)
-        guard ckvm_ioctl(fd, ckvm_TUNSETIFF, &ifr) == 0 else {
+        guard netif_tap_attach(fd, iface) == 0 else {
             let e = errno
             close(fd)
             switch e {
@@ -76,13 +34,13 @@ enum Tap {
             default: throw fail("TUNSETIFF: \(errnoText(e))")
             }
         }
-        guard let m = NetInterface.query(iface, ckvm_SIOCGIFMTU) else {
+        guard let mtu = NetInterface.mtu(iface) else {
             let e = errno
             close(fd)
             throw fail("SIOCGIFMTU: \(errnoText(e))")
         }
         do {
-            return (fd, try checkedMTU(UInt64(clamping: m.ifr_ifru.ifru_mtu), fail))
+            return (fd, try checkedMTU(UInt64(clamping: mtu), fail))
         } catch {
             close(fd)
             throw error
@@ -98,28 +56,29 @@ enum Tap {
     /// anything, so that `fd` cannot be one of the monitor's own files.
     static func inherit(_ fd: Int32, fail: (String) -> MonitorError) throws(MonitorError) -> (name: String, mtu: UInt64) {
         guard fcntl(fd, F_GETFD) >= 0 else { throw fail("not an open file descriptor") }
-        var ifr = ifreq()
-        guard ckvm_ioctl(fd, ckvm_TUNGETIFF, &ifr) == 0 else {
+        var nameBytes = [CChar](repeating: 0, count: Int(IFNAMSIZ))
+        var tapFlags: Int16 = 0
+        guard netif_tap_query(fd, &nameBytes, &tapFlags) == 0 else {
             let e = errno
             throw fail(e == EBADFD ? "a tun/tap file not attached to an interface"
                                    : "not a tap device (TUNGETIFF: \(errnoText(e)))")
         }
-        let flags = Int32(ifr.ifr_ifru.ifru_flags) & 0xffff
+        let flags = Int32(tapFlags) & 0xffff
         guard flags & Int32(IFF_TUN | IFF_TAP) == Int32(IFF_TAP) else { throw fail("a tun device, not a tap") }
         guard flags & Int32(IFF_NO_PI) != 0 else { throw fail("the tap adds packet information (IFF_NO_PI is off)") }
         guard flags & Int32(IFF_VNET_HDR) == 0 else { throw fail("the tap adds virtio-net headers (IFF_VNET_HDR)") }
-        let name = NetInterface.name(of: ifr)
-        guard let m = NetInterface.query(name, ckvm_SIOCGIFMTU) else {
+        let name = String(decoding: nameBytes.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let mtu = NetInterface.mtu(name) else {
             throw fail("cannot read the MTU of its interface \(name) (\(errnoText(errno))); "
                 + "is the interface in another network namespace?")
         }
         // A read of nothing tells whether the kernel takes RWF_NOWAIT here.
         var none: UInt8 = 0
-        if ckvm_read_nowait(fd, &none, 0) < 0 && errno == EOPNOTSUPP {
+        if csys_read_nowait(fd, &none, 0) < 0 && errno == EOPNOTSUPP {
             throw fail("this kernel cannot read the tap without blocking unless the shared file "
                 + "description is made non-blocking (no RWF_NOWAIT); attach the tap by name")
         }
-        return (name, try checkedMTU(UInt64(clamping: m.ifr_ifru.ifru_mtu), fail))
+        return (name, try checkedMTU(UInt64(clamping: mtu), fail))
     }
 
     /// An MTU whose largest frame (ukvm_net_tx_max) still fits a u16.

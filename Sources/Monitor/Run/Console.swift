@@ -9,7 +9,7 @@
 // PIPE_BUF bytes, which a pipe that polls writable takes without blocking:
 // so a stop signal always ends a stuck console write.
 
-import CKVM
+import CSys
 import Glibc
 
 enum Console {
@@ -33,7 +33,7 @@ enum Console {
         while left > 0 {
             if !whilePending && Signals.caught != 0 { return EINTR }
             var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-            if ckvm_ppoll_mask(&p, 1, nil, Signals.waitMask) < 0 {
+            if csys_ppoll_mask(&p, 1, nil, Signals.waitMask) < 0 {
                 // Only the stop signals have handlers, so only they interrupt.
                 return errno
             }

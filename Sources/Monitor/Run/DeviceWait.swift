@@ -12,8 +12,9 @@
 // the stop signals atomically (Signals.swift), so a stop signal ends the
 // spin or the sleep, whenever it arrives.
 
-import CKVM
+import CSys
 import Glibc
+import Support
 
 final class DeviceWait {
     /// How long a wait polls before it sleeps.
@@ -44,7 +45,7 @@ final class DeviceWait {
 
     /// Watches `devices` (the attached network devices).
     init(_ devices: [PollDescriptor]) throws(MonitorError) {
-        timer = ckvm_timerfd_create()
+        timer = csys_timerfd_create()
         guard timer >= 0 else { throw .setup("timerfd_create: \(errnoText(errno))") }
         fds = .allocate(capacity: devices.count + 1)
         for (i, d) in devices.enumerated() {
@@ -86,7 +87,7 @@ final class DeviceWait {
         if Signals.caught != 0 { return (0, 0) }
         // 0 would disarm the timer: that is a poll, not a sleep. Beyond 68
         // years is forever enough.
-        guard ns > 0, ckvm_timerfd_arm(timer, min(ns, DeviceWait.longest)) == 0 else { return ready() }
+        guard ns > 0, csys_timerfd_arm(timer, min(ns, DeviceWait.longest)) == 0 else { return ready() }
         return poll(nil, including: 1)
     }
 
@@ -95,7 +96,7 @@ final class DeviceWait {
     /// readable afterwards.
     private func poll(_ timeout: UnsafePointer<timespec>?, including extra: Int) -> (set: UInt64, count: Int32) {
         let n = handles.count + extra
-        guard ckvm_ppoll_mask(fds.baseAddress, UInt(n), timeout, Signals.waitMask) > 0 else { return (0, 0) }
+        guard csys_ppoll_mask(fds.baseAddress, UInt(n), timeout, Signals.waitMask) > 0 else { return (0, 0) }
         var set: UInt64 = 0
         var count: Int32 = 0
         for i in 0..<handles.count where fds[i].revents & Int16(POLLIN) != 0 {

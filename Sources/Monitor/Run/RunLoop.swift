@@ -4,6 +4,8 @@
 // to a hypercall port. Anything else ends the run as a guest fault.
 
 import CKVM
+import KVM
+import Support
 
 /// How a run ended.
 enum RunOutcome: Equatable {

@@ -13,7 +13,6 @@
 // records the signal; the run loop sees it, the devices are synced, and the
 // monitor exits with 128 + N.
 
-import CKVM
 import Glibc
 
 enum Signals {

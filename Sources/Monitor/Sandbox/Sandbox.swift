@@ -10,7 +10,9 @@
 // needs it).
 
 import CKVM
+import CSys
 import Glibc
+import Support
 
 enum Sandbox {
     /// What the Swift runtime and the C library may do at any moment of the
@@ -56,13 +58,13 @@ enum Sandbox {
                 throw .setup("sandbox: clearing READ_IMPLIES_EXEC: \(errnoText(errno))")
             }
         }
-        guard ckvm_prctl(PR_SET_NO_NEW_PRIVS, 1, 0) == 0 else {
+        guard csys_prctl(PR_SET_NO_NEW_PRIVS, 1, 0) == 0 else {
             throw .setup("sandbox: PR_SET_NO_NEW_PRIVS: \(errnoText(errno))")
         }
         try dropCapabilities()
         let result = program.withUnsafeBufferPointer { code in
             var prog = sock_fprog(len: UInt16(code.count), filter: UnsafeMutablePointer(mutating: code.baseAddress))
-            return ckvm_seccomp_set_filter(UInt32(SECCOMP_FILTER_FLAG_TSYNC), &prog)
+            return csys_seccomp_set_filter(UInt32(SECCOMP_FILTER_FLAG_TSYNC), &prog)
         }
         guard result == 0 else {
             throw .setup(result > 0 ? "sandbox: thread \(result) cannot take the filter (TSYNC)"
@@ -75,16 +77,16 @@ enum Sandbox {
     /// stays, and with no new privileges and no execve it grants nothing),
     /// then effective, permitted and inheritable.
     private static func dropCapabilities() throws(MonitorError) {
-        guard ckvm_prctl(PR_CAP_AMBIENT, UInt(PR_CAP_AMBIENT_CLEAR_ALL), 0) == 0 || errno == EINVAL else {
+        guard csys_prctl(PR_CAP_AMBIENT, UInt(PR_CAP_AMBIENT_CLEAR_ALL), 0) == 0 || errno == EINVAL else {
             throw .setup("sandbox: clearing the ambient capabilities: \(errnoText(errno))")
         }
         // Capability numbers from 0 up, until the kernel knows no more.
         var cap: UInt = 0
-        while ckvm_prctl(PR_CAPBSET_DROP, cap, 0) == 0 { cap += 1 }
+        while csys_prctl(PR_CAPBSET_DROP, cap, 0) == 0 { cap += 1 }
         guard errno == EINVAL || (errno == EPERM && cap == 0) else {
             throw .setup("sandbox: dropping capability \(cap) from the bounding set: \(errnoText(errno))")
         }
-        guard ckvm_capset_none() == 0 else {
+        guard csys_capset_none() == 0 else {
             throw .setup("sandbox: capset: \(errnoText(errno))")
         }
     }

@@ -13,6 +13,9 @@
 // never the memory they point to, so a rule can test a descriptor, an
 // ioctl request, a flag, but not a path or a buffer.
 
+import Support
+
+
 /// One test of one argument register.
 struct ArgumentTest: Hashable, CustomStringConvertible {
     enum Check: Hashable {

@@ -19,7 +19,7 @@
 // violations. The hot call (ioctl KVM_RUN) is first, and costs six
 // instructions.
 
-import CKVM
+import CSys
 
 enum SeccompProgram {
     /// The most instructions a seccomp program may have (BPF_MAXINSNS).
@@ -35,7 +35,7 @@ enum SeccompProgram {
     static func generate(_ policy: SandboxPolicy, violation: UInt32 = UInt32(SECCOMP_RET_TRAP)) -> [sock_filter] {
         var a = Assembler()
         a.load(archOffset)
-        a.skipNextIf(equal: ckvm_AUDIT_ARCH_X86_64)
+        a.skipNextIf(equal: csys_AUDIT_ARCH_X86_64)
         a.ret(UInt32(SECCOMP_RET_KILL_PROCESS))
         a.load(nrOffset)
         let entries = policy.groups.map { _ in a.label() }

@@ -1,7 +1,7 @@
 // Syscall.swift: the x86_64 system calls the sandbox names: its rules, and
 // the calls the SIGSYS report can name. Numbers from <sys/syscall.h>.
 
-import CKVM
+import CSys
 
 struct Syscall: Hashable, CustomStringConvertible {
     let number: Int32

@@ -10,7 +10,7 @@
 // and exit_group, which the filter allows: were any of them refused, the
 // kernel would kill the process by SIGSYS, which is still a stop.
 
-import CKVM
+import CSys
 import Glibc
 
 enum ViolationReport {
@@ -105,7 +105,7 @@ enum ViolationReport {
     private static func report(_ info: UnsafeMutablePointer<siginfo_t>?) {
         guard let p = prepared.pointee else { _exit(ExitStatus.guestFault) }
         var nr: Int32 = -1
-        if let info { nr = ckvm_siginfo_syscall(info) }
+        if let info { nr = csys_siginfo_syscall(info) }
         var i = 0
         while i < p.pointee.known && (p.pointee.numbers + i).pointee != nr { i += 1 }
         var line = Line(start: p.pointee.line, capacity: lineCapacity)

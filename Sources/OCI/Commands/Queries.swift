@@ -2,6 +2,7 @@
 // reports, as JSON on stdout.
 
 import Glibc
+import JSON
 import Monitor
 
 extension Runtime {

@@ -5,6 +5,7 @@
 // spec does not give is one error here, so it surfaces at create.
 
 import Glibc
+import Image
 import Monitor
 
 struct LaunchPlan {

@@ -2,6 +2,8 @@
 // message goes to the --log file (as the shim reads it) and to stderr, and
 // the command exits 1, as runc does.
 
+import Support
+
 /// A runtime command's failure: its one-line message.
 public struct OCIError: Error, CustomStringConvertible, Equatable, Sendable {
     public let message: String

@@ -2,6 +2,7 @@
 // error: whole-file reads with a size bound, atomic writes, directories.
 
 import Glibc
+import Support
 
 enum Files {
     /// The whole of `path`, refused above `limit` bytes.

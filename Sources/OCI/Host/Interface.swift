@@ -4,8 +4,10 @@
 // namespace (after setns), with ioctls and /proc/self/net/route: never
 // /sys/class/net, which shows the namespace sysfs was mounted in.
 
+import CNetIf
 import COCI
 import Glibc
+import Support
 
 struct InterfaceFacts: Equatable {
     var name: String
@@ -29,17 +31,17 @@ struct InterfaceFacts: Equatable {
         guard sock >= 0 else { throw .system("socket", errno: errno) }
         defer { close(sock) }
         var flags: Int16 = 0
-        guard coci_if_get_flags(sock, name, &flags) == 0 else {
+        guard netif_get_flags(sock, name, &flags) == 0 else {
             throw OCIError("interface \(name): \(errnoText(errno)) in the container's network namespace")
         }
         var mtu: Int32 = 0
         var mac = [UInt8](repeating: 0, count: 6)
-        guard coci_if_get_mtu(sock, name, &mtu) == 0, coci_if_get_mac(sock, name, &mac) == 0 else {
+        guard netif_get_mtu(sock, name, &mtu) == 0, netif_get_mac(sock, name, &mac) == 0 else {
             throw .system("interface \(name)", errno: errno)
         }
         var facts = InterfaceFacts(name: name, mac: mac, mtu: Int(mtu), up: Int32(flags) & Int32(IFF_UP) != 0)
         var address: UInt32 = 0, mask: UInt32 = 0
-        if coci_if_get_ipv4(sock, name, &address, &mask) == 0 {
+        if netif_get_ipv4(sock, name, &address, &mask) == 0 {
             facts.ipv4 = (UInt32(bigEndian: address), UInt32(bigEndian: mask).nonzeroBitCount)
         }
         if let table = try? Files.read("/proc/self/net/route", limit: 1 << 20) {

@@ -4,6 +4,7 @@
 // (--log-format text, runc's default); errors also go to stderr.
 
 import Glibc
+import JSON
 import Monitor
 
 struct RuntimeLog {

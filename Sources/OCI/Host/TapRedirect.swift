@@ -11,8 +11,10 @@
 // closes, however the monitor ends; `remove` takes the ingress qdisc off the
 // interface (run by the monitor when it ends, and again by `delete`).
 
+import CNetIf
 import COCI
 import Glibc
+import Support
 
 struct TapRedirect {
     let interface: String
@@ -36,7 +38,7 @@ struct TapRedirect {
         let fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw .system("/dev/net/tun", errno: errno) }
         do throws(OCIError) {
-            guard coci_tap_attach(fd, tap) == 0 else { throw .system("tap \(tap): TUNSETIFF", errno: errno) }
+            guard netif_tap_attach(fd, tap) == 0 else { throw .system("tap \(tap): TUNSETIFF", errno: errno) }
             try configure(tap, mtu: facts.mtu)
             try redirect(from: facts.name, to: tap)
             try redirect(from: tap, to: facts.name)
@@ -52,10 +54,10 @@ struct TapRedirect {
         let sock = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard sock >= 0 else { throw .system("socket", errno: errno) }
         defer { close(sock) }
-        guard coci_if_set_mtu(sock, tap, Int32(mtu)) == 0 else { throw .system("tap \(tap): MTU \(mtu)", errno: errno) }
+        guard netif_set_mtu(sock, tap, Int32(mtu)) == 0 else { throw .system("tap \(tap): MTU \(mtu)", errno: errno) }
         var flags: Int16 = 0
-        guard coci_if_get_flags(sock, tap, &flags) == 0,
-              coci_if_set_flags(sock, tap, flags | Int16(IFF_UP)) == 0 else {
+        guard netif_get_flags(sock, tap, &flags) == 0,
+              netif_set_flags(sock, tap, flags | Int16(IFF_UP)) == 0 else {
             throw .system("tap \(tap): up", errno: errno)
         }
     }

@@ -5,7 +5,10 @@
 // and its disks at /solo5/block/NAME (Spec/Conventions.swift), nothing else.
 
 import Glibc
+import Image
+import JSON
 import Monitor
+import Support
 
 struct ImageArchive {
     struct Disk {

@@ -2,6 +2,8 @@
 // every blob of an OCI image. Written here: no library may be used, and
 // Foundation on Linux has no hash functions.
 
+import Support
+
 struct SHA256 {
     private static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,

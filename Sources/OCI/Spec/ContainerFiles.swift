@@ -10,6 +10,7 @@
 
 import COCI
 import Glibc
+import Support
 
 struct ContainerFiles {
     let rootfs: String

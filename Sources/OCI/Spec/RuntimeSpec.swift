@@ -3,6 +3,7 @@
 // is an error naming the field; fields we do not use are ignored, except
 // those that ask for something we cannot do (docs/oci.md lists them).
 
+import JSON
 import Monitor
 
 struct RuntimeSpec: Equatable {

@@ -8,6 +8,7 @@
 // still there = created; else running.
 
 import Glibc
+import JSON
 import Monitor
 
 struct ContainerState: Equatable {

@@ -2,6 +2,7 @@
 // a container's state, its status, and removing it.
 
 import Glibc
+import JSON
 import Monitor
 
 struct StateStore {

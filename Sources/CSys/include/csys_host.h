@@ -1,0 +1,39 @@
+/*
+ * csys_host.h: host calls Swift's Glibc module does not offer, with fixed
+ * signatures: ppoll(2) with a signal mask, timerfd(2), preadv2/pwritev2(2)
+ * with RWF_NOWAIT and dup3(2). Glibc declares some of them only under
+ * _GNU_SOURCE, with which Swift's Glibc module is not built; csys_host.c
+ * is (Package.swift).
+ * Nothing here has logic worth testing.
+ */
+#ifndef CSYS_HOST_H
+#define CSYS_HOST_H
+
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+/* ppoll(2): waits with `sigmask` in force (NULL: the current mask). */
+int csys_ppoll_mask(struct pollfd *fds, unsigned long nfds,
+                    const struct timespec *timeout, const sigset_t *sigmask);
+
+/* timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK). */
+int csys_timerfd_create(void);
+
+/* Arms timerfd `fd` to expire once, `ns` nanoseconds from now (0 disarms:
+ * the caller never arms it with 0). */
+int csys_timerfd_arm(int fd, uint64_t ns);
+
+/* One read or write of the current file position with RWF_NOWAIT: it
+ * does not block whatever the file description's O_NONBLOCK says, so a
+ * description shared with another process is never switched to
+ * non-blocking mode. -1 with EOPNOTSUPP where the file does not support it. */
+ssize_t csys_read_nowait(int fd, void *buf, size_t len);
+ssize_t csys_write_nowait(int fd, const void *buf, size_t len);
+
+/* dup3(2): `newfd` becomes a copy of `oldfd` (closing what it was). */
+int csys_dup3(int oldfd, int newfd, int flags);
+
+#endif /* CSYS_HOST_H */

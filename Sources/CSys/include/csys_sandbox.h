@@ -1,0 +1,44 @@
+/*
+ * csys_sandbox.h: what the sandbox (Sources/Monitor/Sandbox) needs from C:
+ * the system call numbers (<sys/syscall.h>), the seccomp and BPF layouts,
+ * and fixed signatures for prctl(2), seccomp(2) and capset(2), which are
+ * variadic or have no Glibc wrapper. Nothing here has logic worth testing.
+ */
+#ifndef CSYS_SANDBOX_H
+#define CSYS_SANDBOX_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <linux/audit.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/futex.h>
+#include <linux/seccomp.h>
+
+/* The architecture seccomp_data.arch names for x86_64 system calls. */
+extern const uint32_t csys_AUDIT_ARCH_X86_64;
+
+/* prctl(2) with up to two arguments. */
+int csys_prctl(int option, unsigned long arg2, unsigned long arg3);
+
+/* seccomp(SECCOMP_SET_MODE_FILTER, flags, prog). */
+int csys_seccomp_set_filter(unsigned int flags, const struct sock_fprog *prog);
+
+/* capset(2): every capability set of the calling thread emptied. */
+int csys_capset_none(void);
+
+/* siginfo of a SIGSYS from seccomp: the system call and its architecture. */
+static inline int csys_siginfo_syscall(const siginfo_t *info)
+{
+    return info->si_syscall;
+}
+
+static inline uint32_t csys_siginfo_arch(const siginfo_t *info)
+{
+    return info->si_arch;
+}
+
+#endif /* CSYS_SANDBOX_H */

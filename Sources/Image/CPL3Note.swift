@@ -1,0 +1,47 @@
+// CPL3Note.swift: our CPL3 note (include/ukvm_ext.h): start the image at
+// CPL 3 with this IDT and this ring-0 stack for exceptions.
+
+import CKVM
+import Support
+
+package struct CPL3Note: Equatable {
+    /// Guest address of the IDT (UKVM_IDT_SIZE bytes, 16-aligned).
+    package let idt: UInt64
+    /// Top of the ring-0 stack for exceptions (16-aligned): TSS.RSP0.
+    package let exceptionStack: UInt64
+
+    package static let version = UInt32(UKVM_CPL3_VERSION)
+    package static let idtSize = UInt64(UKVM_IDT_SIZE)
+    package static let descriptorSize = UInt64(MemoryLayout<ukvm_cpl3_note_desc>.size)
+    private static func offset(_ field: PartialKeyPath<ukvm_cpl3_note_desc>) -> UInt64 {
+        UInt64(MemoryLayout<ukvm_cpl3_note_desc>.offset(of: field)!)
+    }
+
+    /// Parses and validates the note's descriptor of `size` bytes at `offset`
+    /// of `r`, for `memorySize` bytes of guest memory.
+    package static func parse(_ r: ByteReader, offset: UInt64, size: UInt64,
+                      memorySize: UInt64) throws(ImageProblem) -> CPL3Note {
+        guard size == descriptorSize else {
+            throw .invalid("CPL3 note: descriptor is \(size) bytes, expected \(descriptorSize)")
+        }
+        let version = try r.u32(offset + CPL3Note.offset(\.version), "CPL3 note")
+        let flags = try r.u32(offset + CPL3Note.offset(\.flags), "CPL3 note")
+        let idt = try r.u64(offset + CPL3Note.offset(\.idt), "CPL3 note")
+        let stack = try r.u64(offset + CPL3Note.offset(\.exception_stack), "CPL3 note")
+        guard version == CPL3Note.version else {
+            throw .invalid("CPL3 note: version \(version), expected \(CPL3Note.version)")
+        }
+        guard flags == 0 else { throw .invalid("CPL3 note: unknown flags \(hex(flags))") }
+        let kernelBase = UInt64(UKVM_KERNEL_BASE)
+        let (idtEnd, idtOverflow) = idt.addingReportingOverflow(idtSize)
+        guard idt & 15 == 0, idt >= kernelBase, !idtOverflow, idtEnd <= memorySize else {
+            throw .invalid("CPL3 note: IDT at \(hex(idt)) must be 16-byte aligned and lie "
+                + "inside guest memory above \(hex(kernelBase))")
+        }
+        guard stack & 15 == 0, stack > kernelBase, stack <= memorySize else {
+            throw .invalid("CPL3 note: exception stack at \(hex(stack)) must be 16-byte "
+                + "aligned and lie inside guest memory above \(hex(kernelBase))")
+        }
+        return CPL3Note(idt: idt, exceptionStack: stack)
+    }
+}

@@ -5,6 +5,7 @@
 // is not usable, so it costs nothing elsewhere.
 
 import CKVM
+import KVM
 
 final class TLSModule: MonitorModule {
     /// The vCPU, from prepareRun on: the handler writes its segment state.

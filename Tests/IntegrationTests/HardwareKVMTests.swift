@@ -73,8 +73,8 @@ struct HardwareKVMTests {
         if let reason = kvmUnavailable ?? qemuUnavailable { return announceSkip(reason) }
         let here = run([Self.hwkvm, "--here", "--sections", "ukvm"], timeout: 600)
         let local = RigRun(here.output)
-        #expect(here.status == 0, "on this machine's KVM (\(KVMKind.current.rawValue)): "
-            + local.failures("").joined(separator: "\n"))
+        let localFailures = local.failures("").joined(separator: "\n")
+        #expect(here.status == 0, "on this machine's KVM (\(KVMKind.current.rawValue)): \(localFailures)")
 
         let r = run([Self.hwkvm], timeout: 1200)
         if r.status == 3 {
@@ -85,7 +85,8 @@ struct HardwareKVMTests {
         print(r.output.split(separator: "\n").filter { $0.hasPrefix("hwkvm: ") }.joined(separator: "\n"))
         for (cpu, virtio) in Self.models {
             let passed = rig.passed(cpu)
-            #expect(rig.failures(cpu).isEmpty, "cpu=\(cpu):\n" + rig.failures(cpu).joined(separator: "\n"))
+            let failures = rig.failures(cpu).joined(separator: "\n")
+            #expect(failures.isEmpty, "cpu=\(cpu):\n\(failures)")
             let known = rig.failures(cpu, known: true)
             if !known.isEmpty {
                 print("*** cpu=\(cpu): known open failures (scripts/hwkvm-cases, known_failure):\n"

@@ -20,7 +20,8 @@ import Testing
         #expect(table.handler(port: 0x500) == nil)
         #expect(table.handler(port: 0x501) != nil)
         #expect(table.handler(port: 0x510) != nil)
-        #expect(table.handler(port: 0x511) == nil)
+        #expect(table.handler(port: 0x511) != nil)
+        #expect(table.handler(port: 0x512) == nil)
         #expect(table.handler(port: 0) == nil)
         #expect(table.handler(port: 0xffff) == nil)
     }

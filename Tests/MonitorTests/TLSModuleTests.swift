@@ -14,8 +14,17 @@ import Testing
         #expect(!TLSModule.isCanonical(0x8000_0000_0000_0000))
     }
 
-    /// A non-canonical base is refused before the vCPU is touched.
-    @Test func nonCanonicalIsEINVAL() throws {
-        #expect(try TLSModule().setFSBase(0x1234_0000_0000_0000) == UKVM_EINVAL)
+    /// A non-canonical base is refused before the vCPU is touched; where
+    /// the call is not offered (the vCPU has FSGSBASE), nothing is done.
+    @Test func refusals() throws {
+        let tls = TLSModule()
+        #expect(try tls.setFSBase(0x1234_0000_0000_0000) == UKVM_EINVAL)
+        #expect(try tls.setFSBase(0x1000) == UKVM_EUNSPEC)
+        var info = ukvm_boot_info()
+        tls.describe(&info)
+        #expect(info.host_features == 0)
+        tls.offered = true
+        tls.describe(&info)
+        #expect(info.host_features == UInt32(UKVM_HOST_FEATURE_SET_FS_BASE))
     }
 }

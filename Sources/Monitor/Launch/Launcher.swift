@@ -207,6 +207,8 @@ final class Launch {
         try vm.setMemory(base: memory.base, size: memory.size)
         let vcpu = try vm.createVCPU(id: 0)
         let cpu = try vcpu.setSupportedCPUID()
+        // Without FSGSBASE a CPL-3 guest cannot set its TLS base itself.
+        tls.offered = !cpu.fsgsbase
         try EntryState.buildMemory(memory, cpl3: image.cpl3, protection: image.protection, nx: cpu.nx)
         try vcpu.setSpecialRegisters(EntryState.specialRegisters(try vcpu.specialRegisters(), cpl3: image.cpl3,
                                                                  fsgsbase: cpu.fsgsbase, nx: cpu.nx))

@@ -1,8 +1,9 @@
 // TLSModule.swift: SET_FS_BASE (include/ukvm_ext.h): the monitor sets the
 // vCPU's FS base for a guest at CPL 3 whose CPU lacks FSGSBASE, where
-// WRFSBASE would fault and WRMSR is ring 0 only. Offered to every guest
-// (UKVM_HOST_FEATURE_SET_FS_BASE); our kernel calls it only when WRFSBASE
-// is not usable, so it costs nothing elsewhere.
+// WRFSBASE would fault and WRMSR is ring 0 only. Offered
+// (UKVM_HOST_FEATURE_SET_FS_BASE) only on such a vCPU: elsewhere the guest
+// has WRFSBASE, the call gets EUNSPEC, and the sandbox keeps refusing the
+// vCPU's segment state to the run.
 
 import CKVM
 import KVM
@@ -10,9 +11,12 @@ import KVM
 final class TLSModule: MonitorModule {
     /// The vCPU, from prepareRun on: the handler writes its segment state.
     private var vcpu: VCPU?
+    /// Whether the call is offered: set by the launcher when the vCPU's
+    /// CPUID lacks FSGSBASE.
+    var offered = false
 
     func describe(_ info: inout ukvm_boot_info) {
-        info.host_features |= UInt32(UKVM_HOST_FEATURE_SET_FS_BASE)
+        if offered { info.host_features |= UInt32(UKVM_HOST_FEATURE_SET_FS_BASE) }
     }
 
     func prepareRun(_ guest: GuestContext) throws(MonitorError) -> RunDebugger? {
@@ -22,7 +26,8 @@ final class TLSModule: MonitorModule {
 
     /// The handler reads and writes the vCPU's special registers.
     func sandboxNeeds(_ context: SandboxContext) -> SandboxNeeds {
-        .ioctl(on: context.vcpu, [ckvm_KVM_GET_SREGS, ckvm_KVM_SET_SREGS], why: "SET_FS_BASE: the FS base")
+        guard offered else { return .none }
+        return .ioctl(on: context.vcpu, [ckvm_KVM_GET_SREGS, ckvm_KVM_SET_SREGS], why: "SET_FS_BASE: the FS base")
     }
 
     func registerHypercalls(_ table: inout HypercallTable, memory: GuestMemory,
@@ -36,9 +41,11 @@ final class TLSModule: MonitorModule {
     }
 
     /// Sets FS.base to `base`: EINVAL for an address that is not canonical
-    /// (the vCPU would refuse it, or the guest fault on its next use).
+    /// (the vCPU would refuse it, or the guest fault on its next use);
+    /// EUNSPEC where the call is not offered.
     func setFSBase(_ base: UInt64) throws(MonitorError) -> ukvm_result {
         guard TLSModule.isCanonical(base) else { return UKVM_EINVAL }
+        guard offered else { return UKVM_EUNSPEC }
         guard let vcpu else { throw .setup("SET_FS_BASE before the vCPU was set up") }
         do {
             var sregs = try vcpu.specialRegisters()

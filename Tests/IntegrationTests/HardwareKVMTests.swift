@@ -71,6 +71,7 @@ struct HardwareKVMTests {
     /// disk the same bytes everywhere.
     @Test func everyCaseOnBothCPUModels() throws {
         if let reason = kvmUnavailable ?? qemuUnavailable { return announceSkip(reason) }
+        _ = monitorPath  // builds the monitor and the images (make all) if stale
         let here = run([Self.hwkvm, "--here", "--sections", "ukvm"], timeout: 600)
         let local = RigRun(here.output)
         let localFailures = local.failures("").joined(separator: "\n")

@@ -12,6 +12,7 @@ import TestSupport
 struct UpstreamBatsTests {
     @Test func sameVerdictsAsUpstreamsTender() throws {
         if let reason = peerUnavailable ?? kvmUnavailable ?? networkUnavailable { return announceSkip(reason) }
+        _ = monitorPath  // builds the monitor and the images (make all) if stale
         // Two runs of the suite; the network tests alone take a minute each.
         let r = run([repoPath("scripts/upstream-bats")], timeout: 1800)
         if r.status == 3 { return announceSkip("SKIPPED: \(r.errorOutput)") }

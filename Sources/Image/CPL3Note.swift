@@ -32,16 +32,23 @@ package struct CPL3Note: Equatable {
             throw .invalid("CPL3 note: version \(version), expected \(CPL3Note.version)")
         }
         guard flags == 0 else { throw .invalid("CPL3 note: unknown flags \(hex(flags))") }
+        let note = CPL3Note(idt: idt, exceptionStack: stack)
+        try note.check(fits: memorySize)
+        return note
+    }
+
+    /// Checks that the IDT and the exception stack lie inside `memorySize`
+    /// bytes of guest memory, above the kernel's base.
+    package func check(fits memorySize: UInt64) throws(ImageProblem) {
         let kernelBase = UInt64(UKVM_KERNEL_BASE)
-        let (idtEnd, idtOverflow) = idt.addingReportingOverflow(idtSize)
+        let (idtEnd, idtOverflow) = idt.addingReportingOverflow(CPL3Note.idtSize)
         guard idt & 15 == 0, idt >= kernelBase, !idtOverflow, idtEnd <= memorySize else {
             throw .invalid("CPL3 note: IDT at \(hex(idt)) must be 16-byte aligned and lie "
                 + "inside guest memory above \(hex(kernelBase))")
         }
-        guard stack & 15 == 0, stack > kernelBase, stack <= memorySize else {
-            throw .invalid("CPL3 note: exception stack at \(hex(stack)) must be 16-byte "
+        guard exceptionStack & 15 == 0, exceptionStack > kernelBase, exceptionStack <= memorySize else {
+            throw .invalid("CPL3 note: exception stack at \(hex(exceptionStack)) must be 16-byte "
                 + "aligned and lie inside guest memory above \(hex(kernelBase))")
         }
-        return CPL3Note(idt: idt, exceptionStack: stack)
     }
 }

@@ -65,8 +65,32 @@ package enum ELF {
         return bytes
     }
 
+    /// Reads the image at `path` and validates its structure, for any
+    /// memory size up to the most a guest can have: the monitor plans the
+    /// guest's memory from it, then checks it fits (ELFImage.check).
+    package static func read(path file: Argument) throws(ImageError) -> ELFImage {
+        let bytes = try readFile(file)
+        do {
+            return try parse(bytes)
+        } catch {
+            throw ImageError(error, path: file.description, memorySize: maxMemory)
+        }
+    }
+
+    /// The most memory any guest can have (include/ukvm_abi.h).
+    package static let maxMemory = UInt64(UKVM_MEMORY_MAX)
+
     /// Validates `bytes` as a ukvm image for `memorySize` bytes of memory.
     package static func parse(_ bytes: [UInt8], memorySize: UInt64) throws(ImageProblem) -> ELFImage {
+        let image = try parse(bytes)
+        try image.check(fits: memorySize)
+        return image
+    }
+
+    /// Validates `bytes` as a ukvm image for some memory size up to
+    /// `maxMemory`; `ELFImage.check(fits:)` checks it against the real one.
+    package static func parse(_ bytes: [UInt8]) throws(ImageProblem) -> ELFImage {
+        let memorySize = maxMemory
         let r = ByteReader(bytes: bytes)
         let (header, headers) = try programHeaders(r)
         var segments: [ELFSegment] = []
@@ -96,7 +120,7 @@ package enum ELF {
     package static func notes(of bytes: [UInt8], wanted: Set<Notes.Kind>) throws(ImageProblem) -> Notes.Found {
         let r = ByteReader(bytes: bytes)
         let (_, headers) = try programHeaders(r)
-        return try Notes.parse(r, notes: try noteSegments(r, headers), memorySize: UInt64(UKVM_MEMORY_MAX),
+        return try Notes.parse(r, notes: try noteSegments(r, headers), memorySize: maxMemory,
                                wanted: wanted)
     }
 

@@ -32,4 +32,10 @@ package struct ELFImage {
     /// Its read-only and executable pages (W^X).
     package let protection: ImageProtection
 
+    /// Checks that the image fits `memorySize` bytes of guest memory: every
+    /// segment, and the CPL3 note's IDT and exception stack.
+    package func check(fits memorySize: UInt64) throws(ImageProblem) {
+        if let s = segments.first(where: { $0.end > memorySize }) { throw .doesNotFit(end: s.end) }
+        try cpl3?.check(fits: memorySize)
+    }
 }

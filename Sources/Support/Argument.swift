@@ -57,7 +57,7 @@ package struct Argument: Equatable, Hashable, CustomStringConvertible, Expressib
 
     /// Calls `body` with the argument as a NUL-terminated path. Returns nil
     /// without calling it if the argument holds a NUL byte, which no path
-    /// can (only a caller of `Ukvm.run(arguments:)` can pass one).
+    /// can (only a front end that builds its arguments itself can pass one).
     package func withPath<R>(_ body: (UnsafePointer<CChar>) -> R) -> R? {
         guard !bytes.contains(0) else { return nil }
         return (bytes + [0]).withUnsafeBufferPointer { raw in

@@ -139,8 +139,14 @@ struct OCIContainerdTests {
         #expect(hasTap(box), "the guest did not start")
         let pid = taskPID(containerd, "kill1")
         #expect(pid != nil)
-        // The PID containerd knows is the monitor itself: it holds the VM.
-        let fds = sh("ls -l /proc/\(pid ?? 0)/fd").output
+        // The PID containerd knows is the monitor itself: it holds the VM
+        // (the tap comes first, made before the monitor opens KVM: wait).
+        var fds = sh("ls -l /proc/\(pid ?? 0)/fd").output
+        deadline = Date().addingTimeInterval(20)
+        while !fds.contains("kvm-vcpu") && Date() < deadline {
+            usleep(10_000)
+            fds = sh("ls -l /proc/\(pid ?? 0)/fd").output
+        }
         #expect(fds.contains("kvm-vm") && fds.contains("kvm-vcpu"), "containerd's PID is not the monitor: \(fds)")
         #expect(containerd.stateEntries == ["kill1"])
         let kill = containerd.ctr(["task", "kill", "kill1"])

@@ -34,9 +34,8 @@ struct Options: Equatable {
 }
 
 struct OptionParser {
-    static let defaultMemoryMiB: UInt64 = 512
-    /// The page tables map at most 4 GiB (include/ukvm_abi.h).
-    static let maxMemory: UInt64 = 4 << 30
+    static let defaultMemoryMiB = GuestMemorySize.defaultMiB
+    static let maxMemory = GuestMemorySize.max
 
     /// Whether `path` names an existing file or device (not a directory).
     var fileExists: (Argument) -> Bool = OptionParser.hostFileExists
@@ -105,7 +104,7 @@ struct OptionParser {
             throw .badValue(flag: "--mem", value: text, expected: "number of MiB (1 or more)")
         }
         let (asked, overflow) = mib.multipliedReportingOverflow(by: 1 << 20)
-        let size = max(asked & ~(X86.largePageSize - 1), X86.largePageSize)
+        let size = max(GuestMemorySize.roundedDown(asked), GuestMemorySize.granule)
         guard !overflow, size <= maxMemory else {
             throw .memorySize("--mem=\(text): guest memory can be at most \(maxMemory >> 20) MiB")
         }

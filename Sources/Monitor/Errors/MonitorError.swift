@@ -7,7 +7,7 @@ import KVM
 import Support
 
 /// How a failure ends the run (Launch/ExitStatus.swift gives each its code).
-enum FailureClass {
+package enum FailureClass {
     /// The monitor could not start: usage, image, devices, KVM set-up.
     case startup
     /// The guest did something fatal that the monitor detected.
@@ -18,7 +18,7 @@ enum FailureClass {
 
 /// Every failure that is not a bare KVM ioctl error, one case each. The
 /// message (without the "ukvm: " prefix) is documented by `description`.
-enum MonitorError: Error, CustomStringConvertible, Equatable {
+package enum MonitorError: Error, CustomStringConvertible, Equatable {
     // MARK: Command line: .startup
     /// "unknown option 'ARG'; see --help"
     case unknownOption(String)
@@ -75,7 +75,7 @@ enum MonitorError: Error, CustomStringConvertible, Equatable {
     /// "REASON" (e.g. "console: write: Broken pipe")
     case hostIO(String)
 
-    var failureClass: FailureClass {
+    package var failureClass: FailureClass {
         switch self {
         case .guestAccess, .guestFault: return .guestFault
         case .hostIO: return .host
@@ -83,7 +83,7 @@ enum MonitorError: Error, CustomStringConvertible, Equatable {
         }
     }
 
-    var description: String {
+    package var description: String {
         switch self {
         case .unknownOption(let arg):
             return "unknown option '\(arg)'; see --help"

@@ -5,18 +5,18 @@
 
 import Support
 
-struct MemoryPlan: Equatable {
+package struct MemoryPlan: Equatable {
     /// The guest's own memory: boot info mem_size, the top of its stack.
-    let guest: UInt64
+    package let guest: UInt64
     /// All that is mapped: the guest's memory and the reservations.
-    let total: UInt64
+    package let total: UInt64
     /// Where each reservation starts, in the order asked; nil if not granted.
-    let reserved: [UInt64?]
+    package let reserved: [UInt64?]
 
     /// The plan for `requested` bytes of guest memory and `reservations`
     /// (each a multiple of 2 MiB, 0 for none), at most `limit` in all. A
     /// reservation is refused rather than leave the guest less than 2 MiB.
-    init(requested: UInt64, reservations: [UInt64], limit: UInt64 = OptionParser.maxMemory) {
+    package init(requested: UInt64, reservations: [UInt64], limit: UInt64 = GuestMemorySize.max) {
         var guest = requested
         var total = requested
         var reserved: [UInt64?] = []

@@ -1,5 +1,6 @@
-// Launcher.swift: one run of the monitor, top to bottom: the command line,
-// the image, the devices, guest memory, KVM, the run, and how it ended.
+// Launcher.swift: one run of the monitor, top to bottom: a configuration
+// (from the command line, CommandLineLaunch.swift, or another front end),
+// the devices, guest memory, KVM, the run, and how it ended.
 
 import CKVM
 import CSys
@@ -18,14 +19,26 @@ public enum Ukvm {
     /// instead, after the disks are synced (ExitStatus.diesBySignal).
     public static func run(rawArguments: [[UInt8]]) -> Int32 {
         let personality = Personality(argv0: String(decoding: rawArguments.first ?? [], as: UTF8.self))
+        let args = rawArguments.dropFirst().map(Argument.init(bytes:))
+        return run(as: personality) { $0.run(args) }
+    }
+
+    /// Runs `configuration`, built by a front end other than the command
+    /// line (ukvm-oci), as `ukvm` would: the same messages and exit statuses.
+    package static func run(_ configuration: LaunchConfiguration) -> Int32 {
+        run(as: .ukvm) { $0.run(configuration) }
+    }
+
+    /// The process prepared, `body`'s run of a Launch, and how it ended.
+    private static func run(as personality: Personality, _ body: (Launch) -> Outcome) -> Int32 {
         Console.programName = personality.programName
-        if let problem = HostProcess.prepare() {
+        if let problem = OwnProcess.prepare() {
             // Printed if stderr is open at all: it may be what was closed.
             Console.error(problem)
             return ExitStatus.code(for: .failure(.startup, message: problem), as: personality)
         }
         let launch = Launch(personality: personality)
-        let outcome = launch.run(rawArguments.dropFirst().map(Argument.init(bytes:)))
+        let outcome = body(launch)
         if let message = outcome.message(as: personality, adding: launch.notes) { Console.error(message) }
         if let signo = ExitStatus.diesBySignal(outcome, as: personality) { Signals.die(by: signo) }
         return ExitStatus.code(for: outcome, as: personality)
@@ -40,10 +53,6 @@ public enum Ukvm {
         }
     }
 
-    /// `run(rawArguments:)` for callers that hold Strings.
-    public static func run(arguments: [String]) -> Int32 {
-        run(rawArguments: arguments.map { Array($0.utf8) })
-    }
 }
 
 final class Launch {
@@ -69,21 +78,37 @@ final class Launch {
     /// their shutdown.
     var modules: [MonitorModule] { [core, block, net, debug, tls] }
 
-    /// Runs the monitor; the modules are shut down (disks synced) on every
-    /// path out.
+    /// Runs the monitor for the command line `args`; the modules are shut
+    /// down (disks synced) on every path out.
     func run(_ args: [Argument]) -> Outcome {
-        let outcome: Outcome
+        finish(outcome {
+            switch try configuration(args) {
+            case .printed(let what): return .printed(what)
+            case .launch(let configuration): return try start(configuration)
+            }
+        })
+    }
+
+    /// Runs `configuration`; the modules are shut down on every path out.
+    func run(_ configuration: LaunchConfiguration) -> Outcome {
+        finish(outcome { try start(configuration) })
+    }
+
+    /// What `body` ended with, or the failure it threw.
+    private func outcome(_ body: () throws -> Outcome) -> Outcome {
         do {
-            outcome = try start(args)
+            return try body()
         } catch let error as MonitorError {
-            outcome = .failure(error.failureClass, message: error.description)
+            return .failure(error.failureClass, message: error.description)
         } catch let error as KVMError {
-            outcome = .failure(.startup, message: error.description)
-        } catch let error as ImageError {
-            outcome = .failure(.startup, message: error.description)
+            return .failure(.startup, message: error.description)
         } catch {
-            outcome = .failure(.startup, message: "\(error)")
+            return .failure(.startup, message: "\(error)")
         }
+    }
+
+    /// Every module shut down, and whether the guest's disks were synced.
+    private func finish(_ outcome: Outcome) -> Outcome {
         let synced = modules.reduce(true) { $1.shutdown() && $0 }
         if case .guestExited(let status, _) = outcome {
             return .guestExited(status: status, synced: synced)
@@ -91,64 +116,52 @@ final class Launch {
         return outcome
     }
 
-    private func start(_ args: [Argument]) throws -> Outcome {
-        // 1. Command line.
-        var options = try parser.parse(args, modules: modules)
-        switch options.action {
-        case .help:
-            Console.write(personality == .ukvm ? 1 : 2, OptionParser.usage(modules: modules, as: personality))
-            return .printed(.help)
-        case .version:
-            Console.write(personality == .ukvm ? 1 : 2, OptionParser.version(as: personality))
-            return .printed(.version)
-        case .run:
-            break
+    /// The modules take the configuration's devices and options.
+    private func configure(_ configuration: LaunchConfiguration) {
+        block.configuration = configuration.block
+        net.configuration = configuration.net
+        debug.configuration = configuration.debug
+    }
+
+    private func start(_ configuration: LaunchConfiguration) throws -> Outcome {
+        // The command line's parser checks this too, with the same error;
+        // other front ends build the bytes themselves.
+        guard configuration.commandLine.count <= BootInfo.commandLineMax else {
+            throw MonitorError.commandLineTooLong(configuration.commandLine.count)
         }
-        for w in options.warnings { Console.error(w) }
+        configure(configuration)
+        let image = configuration.image.elf, plan = configuration.image.plan
 
-        // 2. The image, validated for the memory it will get.
-        let image = try ELF.read(path: options.kernel, memorySize: options.memorySize)
-
-        // 3. Devices: the original form's rewrite, then manifest matching.
+        // 1. Devices: manifest matching, then each module opens its own.
         var manifest = image.manifest
-        if let legacy = options.legacy {
-            let (flags, warnings) = legacy.flags(for: manifest)
-            for w in warnings { Console.error(w) }
-            for f in flags { try parser.apply(f, to: &options, modules: modules) }
-        }
         try DeviceBinding.attach(modules, to: &manifest)
-        if let legacy = options.legacy { Console.out(try legacy.announcement(manifest)) }
+        if let legacy = configuration.legacy { Console.out(try legacy.announcement(manifest)) }
 
-        // 4. Guest memory: the guest's, and what modules reserve above it;
+        // 2. Guest memory, as planned: the guest's, and the ring above it;
         // the image, page tables, GDT (and TSS).
-        let plan = MemoryPlan(requested: options.memorySize, reservations: modules.map { $0.reservedMemory(for: image) })
-        guard image.kernelEnd <= plan.guest else {
-            throw MonitorError.memorySize("\(options.kernel): the image ends at \(hex(image.kernelEnd)), beyond "
-                + "the \(plan.guest >> 20) MiB of guest memory left beside the network ring")
-        }
         let memory = try GuestMemory(size: plan.total)
         try image.load(into: memory)
 
-        // 5. KVM: one VM, one memory slot, one vCPU in the entry state (page
+        // 3. KVM: one VM, one memory slot, one vCPU in the entry state (page
         // tables, GDT, TSS and registers, with what its CPU has); then what
-        // modules share with the guest (the network ring).
+        // the net module shares with the guest (the ring).
         let vcpu = try makeVCPU(memory: memory, guestSize: plan.guest, image: image)
-        for (m, at) in zip(modules, plan.reserved) { try m.prepare(vm: vcpu.vm, memory: memory, reserved: at) }
+        try net.prepare(vm: vcpu.vm, memory: memory, reserved: configuration.image.ringAt)
 
-        // 6. Boot info, with the TSC frequency and the filled-in manifest.
+        // 4. Boot info, with the TSC frequency and the filled-in manifest.
         var info = ukvm_boot_info()
         info.mem_size = plan.guest
         info.kernel_end = image.kernelEnd
         info.cpu_cycle_freq = try vcpu.tscFrequency()
         for m in modules { m.describe(&info) }
-        _ = try BootInfo.write(info, to: memory, manifest: manifest, commandLine: options.commandLine)
+        _ = try BootInfo.write(info, to: memory, manifest: manifest, commandLine: configuration.commandLine)
         // The image's code and read-only data, read-only from now on (W^X);
         // not for a debugger, which writes its breakpoints into the code.
         if !modules.contains(where: \.writesGuestCode) {
             try memory.protect(image.protection.ranges.map { ($0.start, $0.end) })
         }
 
-        // 7. Hypercalls and signals.
+        // 5. Hypercalls and signals.
         let wait = try DeviceWait(modules.flatMap(\.pollDescriptors))
         var table = HypercallTable()
         for m in modules { try m.registerHypercalls(&table, memory: memory, wait: wait) }
@@ -159,18 +172,18 @@ final class Launch {
         // then have to allow, and exit releases them anyway.
         Launch.keptUntilExit += [vcpu, memory, wait] as [AnyObject]
 
-        // 8. What the run needs opened before the sandbox (a debugger, the
+        // 6. What the run needs opened before the sandbox (a debugger, the
         // core file directory), the sandbox, then the run.
-        let guest = GuestContext(vcpu: vcpu, memory: memory, imagePath: options.kernel.description)
+        let guest = GuestContext(vcpu: vcpu, memory: memory, imagePath: configuration.image.path.description)
         var debugger: RunDebugger?
         for m in modules {
             if let d = try m.prepareRun(guest) { debugger = d }
         }
-        if options.sandbox { try enterSandbox(vcpu: vcpu.fd, wait: wait) }
+        if configuration.sandbox { try enterSandbox(vcpu: vcpu.fd, wait: wait) }
         TestHooks.afterSandbox?(vcpu.fd)
         let result = RunLoop(vcpu: vcpu, hypercalls: table, memory: memory, debugger: debugger).run()
 
-        // 9. What the modules do with the ending (a core file), in the sandbox.
+        // 7. What the modules do with the ending (a core file), in the sandbox.
         notes = modules.compactMap { $0.runEnded(result, guest: guest) }
         return outcome(of: result, vcpu: vcpu)
     }

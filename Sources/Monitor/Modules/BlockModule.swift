@@ -32,13 +32,16 @@ final class BlockModule: MonitorModule {
         var name = ""
     }
 
-    /// --block:NAME=PATH, in the order given; PATH byte for byte.
-    private(set) var paths: [(name: String, path: Argument)] = []
-    private(set) var sectorSizes: [String: UInt64] = [:]
+    /// The devices and options of this run: from the flags, or set whole
+    /// by the launcher (LaunchConfiguration).
+    var configuration = BlockConfiguration()
     private(set) var slots = [Slot](repeating: Slot(), count: Manifest.maxEntries)
 
+    /// --block:NAME=PATH, in the order given; PATH byte for byte.
+    var paths: [(name: String, path: Argument)] { configuration.devices.map { ($0.name, $0.path) } }
+    var sectorSizes: [String: UInt64] { configuration.sectorSizes }
     /// Whether the boot info offers multi-block requests.
-    private(set) var offersMultiBlock = true
+    var offersMultiBlock: Bool { configuration.multiBlock }
 
     var usage: [String] {
         ["--block:NAME=PATH          attach block device NAME to the file or device PATH",
@@ -59,14 +62,14 @@ final class BlockModule: MonitorModule {
 
     func handleFlag(_ arg: Argument) throws(MonitorError) -> Bool {
         if arg.text == "--x-no-block-multi" {
-            offersMultiBlock = false
+            configuration.multiBlock = false
             return true
         }
         if let (name, path) = try DeviceFlag.parse(arg, prefix: "--block:", form: "--block:NAME=PATH") {
             guard !paths.contains(where: { $0.name == name }) else {
                 throw .duplicateDevice(name: name, flag: "--block")
             }
-            paths.append((name, path))
+            configuration.devices.append(BlockConfiguration.Device(name: name, path: path))
             return true
         }
         if let (name, value) = try DeviceFlag.parse(arg, prefix: "--block-sector-size:",
@@ -83,7 +86,7 @@ final class BlockModule: MonitorModule {
             guard sectorSizes[name] == nil else {
                 throw .duplicateDevice(name: name, flag: "--block-sector-size")
             }
-            sectorSizes[name] = size
+            configuration.sectorSizes[name] = size
             return true
         }
         return false

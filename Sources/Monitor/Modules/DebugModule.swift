@@ -20,12 +20,15 @@ final class DebugModule: MonitorModule {
     /// gdb's conventional port, as QEMU's -s and upstream's tender use.
     static let defaultPort: UInt16 = 1234
 
+    /// The options of this run: from the flags, or set whole by the
+    /// launcher (LaunchConfiguration).
+    var configuration = DebugConfiguration()
     /// --gdb: the port to listen on (0: any free one).
-    private(set) var gdbPort: UInt16?
+    var gdbPort: UInt16? { configuration.gdbPort }
     /// --gdb-port (upstream's spelling): the port, should --gdb be given.
     private var upstreamPort: UInt16?
     /// --dumpcore: the directory for core files (its bytes, as given).
-    private(set) var dumpDirectory: Argument?
+    var dumpDirectory: Argument? { configuration.dumpDirectory }
     /// The directory, open from prepareRun on; later the core file itself.
     /// Kept until the process exits, as the VM is (a close would be one
     /// more call for the sandbox).
@@ -57,24 +60,24 @@ final class DebugModule: MonitorModule {
 
     func handleFlag(_ arg: Argument) throws(MonitorError) -> Bool {
         if arg == "--gdb" {
-            gdbPort = gdbPort ?? upstreamPort ?? DebugModule.defaultPort
+            configuration.gdbPort = gdbPort ?? upstreamPort ?? DebugModule.defaultPort
             return true
         }
         if arg.hasPrefix("--gdb=") {
-            gdbPort = try DebugModule.port(arg, flag: "--gdb")
+            configuration.gdbPort = try DebugModule.port(arg, flag: "--gdb")
             return true
         }
         if arg.hasPrefix("--gdb-port=") {
             let port = try DebugModule.port(arg, flag: "--gdb-port")
             upstreamPort = port
-            if gdbPort != nil { gdbPort = port }
+            if gdbPort != nil { configuration.gdbPort = port }
             return true
         }
         if arg == "--dumpcore" { throw .malformedFlag(arg: arg.description, form: "--dumpcore=DIR") }
         if arg.hasPrefix("--dumpcore=") {
             let dir = arg.dropFirst("--dumpcore=".count)
             guard !dir.isEmpty else { throw .malformedFlag(arg: arg.description, form: "--dumpcore=DIR") }
-            dumpDirectory = dir
+            configuration.dumpDirectory = dir
             return true
         }
         return false

@@ -2,8 +2,9 @@
 
 import Glibc
 
-/// MAC addresses: "aa:bb:cc:dd:ee:ff".
-enum MAC {
+/// MAC addresses: "aa:bb:cc:dd:ee:ff", the one spelling of the monitor's
+/// flags and of ukvm-oci's placeholders.
+package enum MAC {
     /// Six colon-separated hex pairs of a unicast address, else nil.
     static func parse(_ text: String) -> [UInt8]? {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
@@ -30,7 +31,7 @@ enum MAC {
         return bytes
     }
 
-    static func format(_ mac: [UInt8]) -> String {
+    package static func format(_ mac: [UInt8]) -> String {
         mac.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: ":")
     }
 

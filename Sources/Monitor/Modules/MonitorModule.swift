@@ -6,8 +6,6 @@
 //   requests            the devices those flags ask for, by manifest name
 //   attach              open the host side of one device, once the launcher
 //                       has found its manifest entry, and fill the entry in
-//   reservedMemory      guest-physical memory it needs above the guest's own
-//   prepare             once the VM and guest memory exist (the net ring)
 //   describe            its part of the boot info (host_features, net_ring)
 //   registerHypercalls  install its handlers (once per number)
 //   prepareRun          the guest is set up, its first instruction next:
@@ -64,9 +62,6 @@ struct GuestContext {
 protocol MonitorModule: AnyObject {
     /// Lines for --help, describing the module's flags.
     var usage: [String] { get }
-    /// Bytes of guest-physical memory the module needs above the guest's
-    /// own (a multiple of 2 MiB), for what it shares with the guest `image`.
-    func reservedMemory(for image: ELFImage) -> UInt64
     /// The devices the module's flags asked for.
     var requests: [DeviceRequest] { get }
     /// The per-device options the module's flags gave.
@@ -82,9 +77,6 @@ protocol MonitorModule: AnyObject {
     /// handle is `handle`, and fills in `entry` (attached, device info,
     /// hostpriv).
     func attach(_ entry: inout Manifest.Entry, handle: Int) throws(MonitorError)
-    /// Once the VM and guest memory exist: `reserved` is where the module's
-    /// reservedMemory starts, nil when there was no room for it.
-    func prepare(vm: VM, memory: GuestMemory, reserved: UInt64?) throws(MonitorError)
     /// Fills in the module's part of the boot info (host_features, net_ring).
     func describe(_ info: inout ukvm_boot_info)
     /// Installs the module's hypercall handlers; `wait` is how handlers wait
@@ -116,13 +108,11 @@ protocol MonitorModule: AnyObject {
 
 extension MonitorModule {
     var usage: [String] { [] }
-    func reservedMemory(for image: ELFImage) -> UInt64 { 0 }
     var requests: [DeviceRequest] { [] }
     var deviceOptions: [DeviceOption] { [] }
     var pollDescriptors: [PollDescriptor] { [] }
     func handleFlag(_ arg: Argument) throws(MonitorError) -> Bool { false }
     func attach(_ entry: inout Manifest.Entry, handle: Int) throws(MonitorError) {}
-    func prepare(vm: VM, memory: GuestMemory, reserved: UInt64?) throws(MonitorError) {}
     func describe(_ info: inout ukvm_boot_info) {}
     func registerHypercalls(_ table: inout HypercallTable, memory: GuestMemory,
                             wait: DeviceWait) throws(MonitorError) {}

@@ -36,6 +36,24 @@ package enum NetInterface {
         }
     }
 
+    /// The interface's MAC address (SIOCGIFHWADDR); nil, errno set, on failure.
+    package static func mac(_ name: String) -> [UInt8]? {
+        withSocket { sock in
+            var mac = [UInt8](repeating: 0, count: 6)
+            return netif_get_mac(sock, name, &mac) == 0 ? mac : nil
+        }
+    }
+
+    /// The interface's primary IPv4 address (host byte order) and prefix
+    /// length; nil when it has none.
+    package static func ipv4(_ name: String) -> (address: UInt32, prefix: Int)? {
+        withSocket { sock in
+            var address: UInt32 = 0, mask: UInt32 = 0
+            guard netif_get_ipv4(sock, name, &address, &mask) == 0 else { return nil }
+            return (UInt32(bigEndian: address), UInt32(bigEndian: mask).nonzeroBitCount)
+        }
+    }
+
     /// `body` with a throwaway socket for interface ioctls; nil, errno set,
     /// if there is none.
     package static func withSocket<T>(_ body: (Int32) -> T?) -> T? {

@@ -52,13 +52,13 @@ final class NetModule: MonitorModule {
         }
     }
 
+    /// The devices and options of this run: from the flags, or set whole
+    /// by the launcher (LaunchConfiguration).
+    var configuration = NetConfiguration()
     /// --net:NAME=TARGET, in the order given; TARGET is an interface name
     /// or "@N" for an inherited fd.
-    private(set) var targets: [(name: String, target: String)] = []
-    /// The devices attached to inherited fds (@N), by device name, checked
-    /// when their flag was read.
-    private var inherited: [String: Slot] = [:]
-    private(set) var macs: [String: [UInt8]] = [:]
+    var targets: [(name: String, target: String)] { configuration.devices.map { ($0.name, $0.label) } }
+    var macs: [String: [UInt8]] { configuration.macs }
     private(set) var slots = [Slot](repeating: Slot(), count: Manifest.maxEntries)
     private var attached: [PollDescriptor] = []
     /// The interface check; replaceable for tests.
@@ -66,25 +66,15 @@ final class NetModule: MonitorModule {
     /// The check of an inherited fd (Tap.inherit); replaceable for tests,
     /// which stand socketpairs in for taps.
     var inheritTap: (Int32, (String) -> MonitorError) throws(MonitorError) -> (name: String, mtu: UInt64) = Tap.inherit
-    /// Whether the ring is offered: nil decides by the guest and the KVM.
-    enum RingChoice { case always, never }
+    typealias RingChoice = NetConfiguration.RingChoice
     /// What is on offer besides the base hypercalls.
-    private(set) var offersNETIO = true
-    private(set) var ringChoice: RingChoice?
+    var offersNETIO: Bool { configuration.netio }
+    var ringChoice: RingChoice? { configuration.ring }
     /// The ring, once the VM is ready and the ring could be set up.
     private(set) var ring: NetRing?
 
-    /// The ring's memory, when there is a network device to use it and the
-    /// ring is offered to this guest.
-    func reservedMemory(for image: ELFImage) -> UInt64 {
-        guard !targets.isEmpty else { return 0 }
-        switch ringChoice {
-        case .always: return NetRing.reserve
-        case .never: return 0
-        case nil: return image.cpl3 == nil && Platform.emulatesRing0 ? 0 : NetRing.reserve
-        }
-    }
-
+    /// Once the VM and guest memory exist: `reserved` is where the ring's
+    /// memory starts (PlannedImage.ringAt), nil when there was none.
     func prepare(vm: VM, memory: GuestMemory, reserved: UInt64?) throws(MonitorError) {
         guard let gpa = reserved else { return }
         do {
@@ -133,9 +123,9 @@ final class NetModule: MonitorModule {
 
     func handleFlag(_ arg: Argument) throws(MonitorError) -> Bool {
         switch arg.text {
-        case "--x-no-netio": offersNETIO = false; return true
-        case "--x-net-ring": ringChoice = .always; return true
-        case "--x-no-net-ring": ringChoice = .never; return true
+        case "--x-no-netio": configuration.netio = false; return true
+        case "--x-net-ring": configuration.ring = .always; return true
+        case "--x-no-net-ring": configuration.ring = .never; return true
         default: break
         }
         if let (name, value) = try DeviceFlag.parse(arg, prefix: "--net:", form: "--net:NAME=IFACE|@FD") {
@@ -149,17 +139,17 @@ final class NetModule: MonitorModule {
                 }
                 let fd = Int32(n)
                 let fail = { (reason: String) in MonitorError.netDevice(name: name, iface: target, reason: reason) }
-                guard !inherited.values.contains(where: { $0.fd == fd }) else {
+                guard !configuration.devices.contains(where: { $0.target.inheritedFD == fd }) else {
                     throw fail("file descriptor \(fd) is attached twice")
                 }
                 let tap = try inheritTap(fd, fail)
-                inherited[name] = Slot(fd: fd, mtu: tap.mtu, shared: true)
+                configuration.devices.append(.init(name: name, target: .inherited(fd: fd, mtu: tap.mtu)))
             } else {
                 guard NetInterface.isValidName(target) else {
                     throw .badValue(flag: "--net:\(name)", value: target, expected: "interface name")
                 }
+                configuration.devices.append(.init(name: name, target: .interface(target)))
             }
-            targets.append((name, target))
             return true
         }
         if let (name, value) = try DeviceFlag.parse(arg, prefix: "--net-mac:", form: "--net-mac:NAME=MAC") {
@@ -169,7 +159,7 @@ final class NetModule: MonitorModule {
                                 expected: "unicast MAC address (six hex pairs, e.g. 02:00:00:00:00:01)")
             }
             guard macs[name] == nil else { throw .duplicateDevice(name: name, flag: "--net-mac") }
-            macs[name] = mac
+            configuration.macs[name] = mac
             return true
         }
         return false
@@ -177,17 +167,18 @@ final class NetModule: MonitorModule {
 
     func attach(_ entry: inout Manifest.Entry, handle: Int) throws(MonitorError) {
         let name = entry.name
-        guard let target = targets.first(where: { $0.name == name })?.target else {
+        guard let device = configuration.devices.first(where: { $0.name == name }) else {
             throw .deviceNotDeclared(name: name)
         }
         func fail(_ reason: String) -> MonitorError {
-            .netDevice(name: name, iface: target, reason: reason)
+            .netDevice(name: name, iface: device.label, reason: reason)
         }
         let slot: Slot
-        if let s = inherited[name] {
-            slot = s
-        } else {
-            let (fd, mtu) = try Tap.open(target, exists: interfaceExists, fail: fail)
+        switch device.target {
+        case .inherited(let fd, let mtu):
+            slot = Slot(fd: fd, mtu: mtu, shared: true)
+        case .interface(let iface):
+            let (fd, mtu) = try Tap.open(iface, exists: interfaceExists, fail: fail)
             slot = Slot(fd: fd, mtu: mtu)
         }
         guard let mac = macs[name] ?? MAC.random() else {

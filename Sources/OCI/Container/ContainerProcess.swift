@@ -6,8 +6,9 @@
 //           command line, tell `create` it is ready (or what is wrong),
 //           then wait on the start FIFO without booting anything;
 //   start:  one byte through the FIFO lets it go on: taps and redirects,
-//           then the monitor runs in this very process (Ukvm.run), and its
-//           exit status (the guest's) is the container's.
+//           then the monitor runs the plan's LaunchConfiguration in this
+//           very process (Ukvm.run), and its exit status (the guest's) is
+//           the container's.
 //
 // Running the monitor in-process rather than exec'ing build/bin/ukvm: one
 // binary to install, no path to find at start, no exec on the start path,
@@ -115,8 +116,18 @@ struct ContainerProcess {
             log.error("\(plan.imagePath): \(error.message)")
             return MonitorLimits.startFailureStatus
         }
-        let taps = zip(plan.nets, zip(redirects, facts)).map { ($0.name, $1.0.fd, $1.1.mac) }
-        return Ukvm.run(arguments: plan.monitorArguments(taps: taps, guestArgs: guestArgs))
+        var nets: [NetConfiguration.Device] = [], macs: [String: [UInt8]] = [:]
+        do throws(MonitorError) {
+            for (net, (redirect, f)) in zip(plan.nets, zip(redirects, facts)) {
+                nets.append(try NetConfiguration.inherited(name: net.name, fd: redirect.fd))
+                macs[net.name] = f.mac
+            }
+        } catch {
+            for r in redirects { TapRedirect.remove(interface: r.interface) }
+            log.error("\(plan.imagePath): \(error)")
+            return MonitorLimits.startFailureStatus
+        }
+        return Ukvm.run(plan.configuration(nets: nets, macs: macs, guestArgs: guestArgs))
     }
 
     private func report(_ sync: Int32, _ message: String) {

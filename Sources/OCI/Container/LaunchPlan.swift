@@ -1,12 +1,14 @@
 // LaunchPlan.swift: everything `create` works out before the guest can be
-// started: the image (opened and validated with the monitor's own parser),
-// its memory, a file for each block device, an interface for each network
-// device, and the guest's command line. Anything the image needs that the
-// spec does not give is one error here, so it surfaces at create.
+// started: the image (read once and checked with the monitor's own parser,
+// against the memory planned for it), a file for each block device, an
+// interface for each network device, and the guest's command line. Anything
+// the image needs that the spec does not give is one error here, so it
+// surfaces at create. `start` turns the plan and the taps it made into the
+// monitor's LaunchConfiguration.
 
 import Glibc
-import Image
 import Monitor
+import Support
 
 struct LaunchPlan {
     struct Block {
@@ -20,9 +22,10 @@ struct LaunchPlan {
         let interface: String
     }
 
+    /// The image's path in the container, for messages.
     let imagePath: String
-    let imageFD: Int32
-    let memoryMiB: UInt64
+    /// The image, read and checked, and the guest's memory.
+    let image: PlannedImage
     let blocks: [Block]
     let nets: [Net]
     /// process.args after the image, placeholders not yet filled in.
@@ -30,7 +33,7 @@ struct LaunchPlan {
     let network: RuntimeSpec.NetworkNamespace
 
     /// Every fd the plan holds, which the container process keeps.
-    var fds: [Int32] { [imageFD] + blocks.map(\.fd) }
+    var fds: [Int32] { blocks.map(\.fd) }
 
     func close() {
         for fd in fds { _ = Glibc.close(fd) }
@@ -41,27 +44,19 @@ struct LaunchPlan {
         let files = ContainerFiles(rootfs: rootfs, mounts: spec.mounts)
         let memoryMiB = try Conventions.memoryMiB(spec)
         let imagePath = spec.args[0]
-        let (imageFD, _) = try files.open(imagePath, flags: O_RDONLY)
+        let image = try planImage(files: files, path: imagePath, memoryMiB: memoryMiB)
         var blocks: [Block] = []
         do throws(OCIError) {
-            let image = try inspect(fd: imageFD, path: imagePath, memoryMiB: memoryMiB)
             var nets: [Net] = []
-            for device in image.devices {
-                switch device.kind {
-                case .block:
-                    let path = Conventions.blockPath(device.name, spec: spec)
-                    let fd: Int32
-                    do throws(OCIError) {
-                        fd = try files.open(path, flags: O_RDWR).fd
-                    } catch {
-                        throw OCIError("\(imagePath): block device '\(device.name)': \(error.message); "
-                            + "put its disk at \(Conventions.blockDirectory)\(device.name) in the image, bind-mount "
-                            + "one there, or name it with annotation \(Conventions.blockAnnotation)\(device.name)")
-                    }
-                    blocks.append(Block(name: device.name, path: path, fd: fd))
-                case .net:
+            for device in image.elf.manifest.entries.dropFirst() {
+                switch device.type {
+                case .blockBasic:
+                    blocks.append(try block(device.name, files: files, spec: spec, imagePath: imagePath))
+                case .netBasic:
                     nets.append(Net(name: device.name,
                                     interface: Conventions.interface(device.name, index: nets.count, spec: spec)))
+                case .reservedFirst:
+                    continue
                 }
             }
             try checkNetwork(nets, spec.network, imagePath: imagePath)
@@ -69,22 +64,42 @@ struct LaunchPlan {
             if Placeholders.present(guestArgs) && nets.isEmpty {
                 throw OCIError("process.args has {{...}} placeholders but \(imagePath) has no network device")
             }
-            return LaunchPlan(imagePath: imagePath, imageFD: imageFD, memoryMiB: memoryMiB, blocks: blocks,
-                              nets: nets, guestArgs: guestArgs, network: spec.network)
+            return LaunchPlan(imagePath: imagePath, image: image, blocks: blocks, nets: nets,
+                              guestArgs: guestArgs, network: spec.network)
         } catch {
-            Glibc.close(imageFD)
             for b in blocks { Glibc.close(b.fd) }
             throw error
         }
     }
 
-    /// The image through its fd, with the container path in messages.
-    private static func inspect(fd: Int32, path: String, memoryMiB: UInt64) throws(OCIError) -> Solo5Image {
-        let fdPath = "/proc/self/fd/\(fd)"
-        do throws(Solo5ImageError) {
-            return try Solo5Image.inspect(path: fdPath, memoryBytes: memoryMiB << 20)
+    /// Block device `name`'s file, opened read-write.
+    private static func block(_ name: String, files: ContainerFiles, spec: RuntimeSpec,
+                              imagePath: String) throws(OCIError) -> Block {
+        let path = Conventions.blockPath(name, spec: spec)
+        do throws(OCIError) {
+            return Block(name: name, path: path, fd: try files.open(path, flags: O_RDWR).fd)
         } catch {
-            throw OCIError(error.message.replacing(fdPath, with: path))
+            throw OCIError("\(imagePath): block device '\(name)': \(error.message); "
+                + "put its disk at \(Conventions.blockDirectory)\(name) in the image, bind-mount "
+                + "one there, or name it with annotation \(Conventions.blockAnnotation)\(name)")
+        }
+    }
+
+    /// The image, read once through a descriptor opened inside the rootfs,
+    /// and checked against the memory planned for it (with the network
+    /// ring, if its network devices get one); the container path in messages.
+    private static func planImage(files: ContainerFiles, path: String,
+                                  memoryMiB: UInt64) throws(OCIError) -> PlannedImage {
+        let (fd, _) = try files.open(path, flags: O_RDONLY)
+        defer { Glibc.close(fd) }
+        let fdPath = Argument("/proc/self/fd/\(fd)")
+        do throws(MonitorError) {
+            let elf = try PlannedImage.read(fdPath)
+            let nets = elf.manifest.entries.filter { $0.type == .netBasic }.count
+            let ring = NetConfiguration.ringReservation(devices: nets, choice: nil, image: elf)
+            return try PlannedImage(elf, path: Argument(path), memory: memoryMiB << 20, ring: ring)
+        } catch {
+            throw OCIError(error.description.replacing(fdPath.description, with: path))
         }
     }
 
@@ -106,15 +121,17 @@ struct LaunchPlan {
         }
     }
 
-    /// The monitor's command line for this plan, with the taps attached and
-    /// the guest arguments filled in.
-    func monitorArguments(taps: [(name: String, fd: Int32, mac: [UInt8])], guestArgs: [String]) -> [String] {
-        var args = ["ukvm", "--mem=\(memoryMiB)"]
-        for b in blocks { args.append("--block:\(b.name)=/proc/self/fd/\(b.fd)") }
-        for t in taps {
-            args.append("--net:\(t.name)=@\(t.fd)")
-            args.append("--net-mac:\(t.name)=\(MACText.format(t.mac))")
-        }
-        return args + ["--", "/proc/self/fd/\(imageFD)"] + guestArgs
+    /// The monitor's configuration for this plan, with the network devices
+    /// on the taps `start` made and the guest arguments filled in.
+    func configuration(nets: [NetConfiguration.Device], macs: [String: [UInt8]],
+                       guestArgs: [String]) -> LaunchConfiguration {
+        var configuration = LaunchConfiguration(image: image)
+        // The monitor opens each disk again, read-write, through its
+        // descriptor here: as a path given on its command line would be.
+        configuration.block.devices = blocks.map { .init(name: $0.name, path: Argument("/proc/self/fd/\($0.fd)")) }
+        configuration.net.devices = nets
+        configuration.net.macs = macs
+        configuration.commandLine = Array(guestArgs.joined(separator: " ").utf8)
+        return configuration
     }
 }

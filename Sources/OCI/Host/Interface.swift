@@ -7,6 +7,7 @@
 import CNetIf
 import COCI
 import Glibc
+import Monitor
 import Support
 
 struct InterfaceFacts: Equatable {
@@ -27,23 +28,14 @@ struct InterfaceFacts: Equatable {
 
     /// The facts of interface `name` in the current network namespace.
     static func read(_ name: String) throws(OCIError) -> InterfaceFacts {
-        let sock = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard sock >= 0 else { throw .system("socket", errno: errno) }
-        defer { close(sock) }
-        var flags: Int16 = 0
-        guard netif_get_flags(sock, name, &flags) == 0 else {
+        guard let flags = NetInterface.flags(name) else {
             throw OCIError("interface \(name): \(errnoText(errno)) in the container's network namespace")
         }
-        var mtu: Int32 = 0
-        var mac = [UInt8](repeating: 0, count: 6)
-        guard netif_get_mtu(sock, name, &mtu) == 0, netif_get_mac(sock, name, &mac) == 0 else {
+        guard let mtu = NetInterface.mtu(name), let mac = NetInterface.mac(name) else {
             throw .system("interface \(name)", errno: errno)
         }
-        var facts = InterfaceFacts(name: name, mac: mac, mtu: Int(mtu), up: Int32(flags) & Int32(IFF_UP) != 0)
-        var address: UInt32 = 0, mask: UInt32 = 0
-        if netif_get_ipv4(sock, name, &address, &mask) == 0 {
-            facts.ipv4 = (UInt32(bigEndian: address), UInt32(bigEndian: mask).nonzeroBitCount)
-        }
+        var facts = InterfaceFacts(name: name, mac: mac, mtu: Int(mtu), up: flags & Int32(IFF_UP) != 0)
+        facts.ipv4 = NetInterface.ipv4(name)
         if let table = try? Files.read("/proc/self/net/route", limit: 1 << 20) {
             facts.gateway = defaultGateway(String(decoding: table, as: UTF8.self), interface: name)
         }

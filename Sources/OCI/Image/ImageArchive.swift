@@ -43,7 +43,7 @@ struct ImageArchive {
     func write(to output: String) throws(OCIError) {
         let image: Solo5Image
         do throws(Solo5ImageError) {
-            image = try Solo5Image.inspect(path: unikernel, memoryBytes: MonitorLimits.maxMemoryMiB << 20)
+            image = try Solo5Image.inspect(path: unikernel, memoryBytes: GuestMemorySize.max)
         } catch {
             throw OCIError(error.message)
         }

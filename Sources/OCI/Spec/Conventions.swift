@@ -31,7 +31,7 @@ enum Conventions {
 
     /// Guest memory in MiB for `spec`.
     static func memoryMiB(_ spec: RuntimeSpec) throws(OCIError) -> UInt64 {
-        var mib = MonitorLimits.defaultMemoryMiB
+        var mib = GuestMemorySize.defaultMiB
         var source = "the default"
         if let text = spec.annotation(memoryAnnotation) {
             guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let v = UInt64(text) else {
@@ -43,10 +43,11 @@ enum Conventions {
             mib = limit >> 20
             source = "linux.resources.memory.limit (\(limit) bytes)"
         }
-        mib = min(mib, MonitorLimits.maxMemoryMiB) & ~1
-        guard mib >= MonitorLimits.minMemoryMiB else {
-            throw OCIError("guest memory from \(source) is below \(MonitorLimits.minMemoryMiB) MiB")
+        // The monitor's rule (GuestMemorySize): whole 2 MiB pages, at most 4 GiB.
+        let bytes = GuestMemorySize.roundedDown(min(mib, GuestMemorySize.max >> 20) << 20)
+        guard bytes >= GuestMemorySize.granule else {
+            throw OCIError("guest memory from \(source) is below \(GuestMemorySize.granule >> 20) MiB")
         }
-        return mib
+        return bytes >> 20
     }
 }

@@ -73,7 +73,7 @@ enum Placeholders {
                 throw OCIError("placeholder {{\(body)}}: no default route through \(f.name)")
             }
             return InterfaceFacts.dotted(g)
-        case "mac": return MACText.format(f.mac)
+        case "mac": return MAC.format(f.mac)
         case "mtu": return String(f.mtu)
         default:
             throw OCIError("placeholder {{\(body)}}: unknown key '\(key)', expected one of \(keys.joined(separator: ", "))")
@@ -81,9 +81,3 @@ enum Placeholders {
     }
 }
 
-/// MAC addresses as "aa:bb:cc:dd:ee:ff".
-enum MACText {
-    static func format(_ mac: [UInt8]) -> String {
-        mac.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: ":")
-    }
-}

@@ -1,4 +1,4 @@
-// HostProcess.swift: what the monitor makes sure of in its own process
+// OwnProcess.swift: what the monitor makes sure of in its own process
 // before it opens anything.
 //
 // Descriptors 0 to 2 must be open: started with stdout or stderr closed,
@@ -10,7 +10,7 @@
 import Glibc
 import Support
 
-enum HostProcess {
+enum OwnProcess {
     /// Opens /dev/null on each of descriptors 0 to 2 that is closed, and
     /// ignores SIGPIPE. Returns why a descriptor could not be filled, or nil.
     static func prepare() -> String? {

@@ -69,7 +69,7 @@ struct HardwareKVMTests {
     /// The ukvm section on this machine's KVM, then the rig under both CPU
     /// models: every case ok, the same ukvm cases in all three, and blk's
     /// disk the same bytes everywhere.
-    @Test func everyCaseOnBothCPUModels() throws {
+    @Test func everyCaseOnEveryCPUModel() throws {
         if let reason = kvmUnavailable ?? qemuUnavailable { return announceSkip(reason) }
         _ = monitorPath  // builds the monitor and the images (make all) if stale
         let here = run([Self.hwkvm, "--here", "--sections", "ukvm"], timeout: 600)

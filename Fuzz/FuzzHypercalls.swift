@@ -58,7 +58,7 @@ final class FuzzHypercalls: FuzzTarget {
             close(disk)
             memory = try GuestMemory(size: 4 << 20)
             try memory.protect([FuzzHypercalls.readOnly])
-            let wait = try DeviceWait(launch.modules.flatMap(\.pollDescriptors))
+            let wait = try DeviceWait(launch.pollDescriptors)
             for m in launch.modules { try m.registerHypercalls(&table, memory: memory, wait: wait) }
         } catch {
             fatalError("ukvm-fuzz: set-up: \(error)")

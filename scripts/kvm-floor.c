@@ -7,6 +7,9 @@
  *   kvm-floor [-0] [-m MB]          boot and exit: the floor for hello
  *   kvm-floor [-0] [-m MB] -n N     N `out` exits, prints ns per exit
  *   kvm-floor -s N                  N iterations of the spin loop on the host
+ *   kvm-floor [-0] [-m MB] -i       boot, then hold the VM idle: prints
+ *                                   "kvm-floor: idle" and sleeps until a
+ *                                   signal (the density bench's baseline)
  */
 #include <fcntl.h>
 #include <linux/kvm.h>
@@ -15,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,10 +34,11 @@ static uint64_t now_ns(void)
 
 int main(int argc, char **argv)
 {
-    int cpl0 = 0, opt;
+    int cpl0 = 0, idle = 0, opt;
     uint64_t n = 0, mem_mb = 512;
-    while ((opt = getopt(argc, argv, "0n:m:s:")) != -1) {
+    while ((opt = getopt(argc, argv, "0in:m:s:")) != -1) {
         if (opt == '0') cpl0 = 1;
+        else if (opt == 'i') idle = 1;
         else if (opt == 's') {
             /* The same two-instruction loop as the spin unikernel. */
             uint64_t i = strtoull(optarg, NULL, 10), iters = i, t0 = now_ns();
@@ -45,7 +50,7 @@ int main(int argc, char **argv)
         }
         else if (opt == 'n') n = strtoull(optarg, NULL, 10);
         else if (opt == 'm') mem_mb = strtoull(optarg, NULL, 10);
-        else { fprintf(stderr, "usage: kvm-floor [-0] [-m MB] [-n N] | -s N\n"); return 2; }
+        else { fprintf(stderr, "usage: kvm-floor [-0] [-m MB] [-n N | -i] | -s N\n"); return 2; }
     }
     size_t mem_size = mem_mb << 20;
     int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -127,6 +132,14 @@ int main(int argc, char **argv)
         exits++;
     }
     uint64_t ns = now_ns() - start;
+    if (idle) {
+        /* The VM, its memory and its vCPU stay; the process sleeps, as an
+         * idle unikernel's monitor does, until a signal ends it. */
+        printf("kvm-floor: idle\n");
+        fflush(stdout);
+        for (;;)
+            pause();
+    }
     if (n)
         printf("kvm-floor: %llu out exits in %llu ns: %.1f ns/exit\n",
                 (unsigned long long)exits, (unsigned long long)ns, (double)ns / exits);

@@ -30,6 +30,11 @@ const unsigned long ckvm_KVM_SET_GUEST_DEBUG = KVM_SET_GUEST_DEBUG;
 const unsigned long ckvm_KVM_GET_FPU = KVM_GET_FPU;
 const unsigned long ckvm_KVM_SET_FPU = KVM_SET_FPU;
 
+/* The page directories (UKVM_PDE_BASE up to UKVM_PTE_BASE, 8-byte entries
+ * of 2 MiB pages) map exactly the most memory a guest can have. */
+_Static_assert((UKVM_PTE_BASE - UKVM_PDE_BASE) / 8 * 0x200000ULL == UKVM_MEMORY_MAX,
+               "the page directories map UKVM_MEMORY_MAX");
+
 int ckvm_set_vcpu_signal_mask(int vcpufd, const sigset_t *mask)
 {
     /* The kernel's sigset is 8 bytes on x86_64, glibc's sigset_t 128. */

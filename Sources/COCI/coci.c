@@ -111,4 +111,12 @@ int coci_pipe(int fds[2])
     return pipe2(fds, O_CLOEXEC);
 }
 
+int coci_set_blocking(int fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0)
+        return -1;
+    return fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+}
+
 const int coci_O_PATH = O_PATH;

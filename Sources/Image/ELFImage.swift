@@ -20,7 +20,9 @@ package struct ELFSegment: Equatable {
 
 /// A validated image: what to load, where to start, and its notes.
 package struct ELFImage {
-    package let bytes: [UInt8]
+    /// The file, whole; needed until it is loaded, then dropped (`dropFile`).
+    package var bytes: [UInt8] { file.bytes }
+    private let file: ImageFile
     package let entry: UInt64
     package let segments: [ELFSegment]
     /// The first address past the highest loaded segment.
@@ -32,10 +34,37 @@ package struct ELFImage {
     /// Its read-only and executable pages (W^X).
     package let protection: ImageProtection
 
+    package init(bytes: [UInt8], entry: UInt64, segments: [ELFSegment], kernelEnd: UInt64, abi: ABINote,
+                 manifest: Manifest, cpl3: CPL3Note?, protection: ImageProtection) {
+        self.file = ImageFile(bytes)
+        self.entry = entry
+        self.segments = segments
+        self.kernelEnd = kernelEnd
+        self.abi = abi
+        self.manifest = manifest
+        self.cpl3 = cpl3
+        self.protection = protection
+    }
+
+    /// Lets go of the file's bytes, in this image and every copy of it, once
+    /// they are in guest memory: the run needs only what was parsed from
+    /// them, and a copy of the image kept on the heap for the whole run would
+    /// cost every idle guest its size. `bytes` is empty afterwards.
+    package func dropFile() {
+        file.bytes = []
+    }
+
     /// Checks that the image fits `memorySize` bytes of guest memory: every
     /// segment, and the CPL3 note's IDT and exception stack.
     package func check(fits memorySize: UInt64) throws(ImageProblem) {
         if let s = segments.first(where: { $0.end > memorySize }) { throw .doesNotFit(end: s.end) }
         try cpl3?.check(fits: memorySize)
     }
+}
+
+/// The image file's bytes, one box for all copies of an image (configurations
+/// hold it by value), so that dropping them really frees them.
+private final class ImageFile {
+    var bytes: [UInt8]
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
 }

@@ -44,7 +44,11 @@ package final class KVM {
     /// The host's supported CPUID entries, as a kvm_cpuid2 buffer the caller
     /// must deallocate. The corresponding ioctl is `KVM_GET_SUPPORTED_CPUID`.
     package func supportedCPUID() throws(KVMError) -> UnsafeMutableRawPointer {
-        var entries: UInt32 = 64
+        // KVM_MAX_CPUID_ENTRIES (256 since Linux 5.16; 80 before): room for
+        // all in one call. Each call runs CPUID for every leaf, and under a
+        // hypervisor (kvm-pvm) each CPUID is an exit: a call refused with
+        // E2BIG cost as much as the boot's other KVM set-up together.
+        var entries: UInt32 = 256
         while true {
             let size = ckvm_cpuid2_size(entries)
             let buffer = UnsafeMutableRawPointer.allocate(

@@ -29,8 +29,9 @@ public enum UkvmOCI {
                 write(stdout: Commands.usage + "\n")
                 return globals.switches.contains("help") ? 0 : 1
             }
-            let runtime = Runtime(root: Files.absolute(globals.values["root"] ?? Runtime.defaultRoot), log: log,
+            var runtime = Runtime(root: Files.absolute(globals.values["root"] ?? Runtime.defaultRoot), log: log,
                                   argv: argv)
+            runtime.systemdCgroup = globals.switches.contains("systemd-cgroup")
             return try runtime.dispatch(name, globals.arguments.dropFirst())
         } catch {
             log.error(error.message)
@@ -52,6 +53,8 @@ struct Runtime {
     let log: RuntimeLog
     /// The invocation as given, for handing a Linux container to runc.
     let argv: [String]
+    /// --systemd-cgroup: linux.cgroupsPath is "slice:prefix:name".
+    var systemdCgroup = false
     var store: StateStore { StateStore(root: root) }
 
     init(root: String, log: RuntimeLog, argv: [String] = []) {
@@ -65,14 +68,19 @@ struct Runtime {
         guard let command = Commands.named(name) else {
             throw OCIError("unknown command \"\(name)\"; see ukvm-oci --help")
         }
+        if Commands.asksForHelp(rest) {
+            UkvmOCI.write(stdout: Commands.help(command) + "\n")
+            return 0
+        }
         if case .refused(let why) = command.support {
             throw OCIError("\(name) is not supported by ukvm-oci: \(why)")
         }
         let p = try Invocation.parse(rest, command.flags)
         log.debug("\(name) \(rest.joined(separator: " "))")
+        if name != "features" && name != "image" { try RootDirectory.check(root) }
         func id() throws(OCIError) -> String {
             guard let id = p.arguments.first else { throw OCIError("\(name): missing <container-id>") }
-            guard p.arguments.count <= command.arguments.count else {
+            guard p.arguments.count <= command.arguments.count || name == "ps" else {
                 throw OCIError("\(name): unexpected arguments after \(id)")
             }
             try StateStore.validate(id)
@@ -90,7 +98,14 @@ struct Runtime {
             try kill(container, signal: p.arguments.count > 1 ? p.arguments[1] : "SIGTERM",
                      all: p.switches.contains("all"))
         case "delete": try delete(try id(), force: p.switches.contains("force"))
-        case "ps": UkvmOCI.write(stdout: try ps(try id(), format: p.values["format"] ?? "table") + "\n")
+        case "ps":
+            let container = try id()
+            UkvmOCI.write(stdout: try ps(container, format: p.values["format"] ?? "table",
+                                         psArguments: Array(p.arguments.dropFirst())) + "\n")
+        case "pause": try pause(try id())
+        case "resume": try resume(try id())
+        case "update": try update(try id(), p)
+        case "events": try events(try id(), stats: p.switches.contains("stats"), interval: p.values["interval"] ?? "5s")
         case "list":
             let text = try list(format: p.values["format"] ?? "table", quiet: p.switches.contains("quiet"))
             UkvmOCI.write(stdout: text.isEmpty ? "" : text + "\n")

@@ -16,7 +16,7 @@ let fuzzUnavailable: String? = {
 
 @Suite("fuzz targets", .serialized)
 struct FuzzTests {
-    @Test(arguments: ["image", "hypercalls"])
+    @Test(arguments: ["image", "hypercalls", "httpd"])
     func briefRun(target: String) throws {
         if let reason = fuzzUnavailable { return announceSkip(reason) }
         let r = run([repoPath("scripts/fuzz"), target, "3"], timeout: 600)

@@ -2,7 +2,8 @@
 // tool makes, which must neither corrupt a disk nor leave the monitor stuck
 // or altered: closed standard descriptors, an inherited fd that is no tap,
 // a full console pipe, a FIFO as the image, arguments that are not UTF-8,
-// guest statuses beyond 255, and how late solo5_yield wakes.
+// too few descriptors, guest statuses beyond 255, and how late solo5_yield
+// wakes.
 
 import Foundation
 import Testing
@@ -33,6 +34,19 @@ struct UkvmCarelessLaunchTests {
         // What the guest wrote is there: block 1's first word is 1 << 20 | g
         // (BlkDisk.swift), so its byte 2 is 0x10.
         #expect(bytes[512 + 2] == 0x10)
+    }
+
+    /// Started with too few descriptors (a launcher's limit, many guests
+    /// on one host), the monitor stops before the guest with one line that
+    /// names the cause and 125, at each step that needs one more.
+    @Test(arguments: [(3, "ulimit -n"), (4, "KVM_CREATE_VM: Too many open files"),
+                      (5, "KVM_CREATE_VCPU: Too many open files"), (6, "timerfd_create: Too many open files")])
+    func tooFewDescriptors(limit: Int, says: String) {
+        let r = sh("ulimit -n \(limit) && exec \(quoted(monitorPath)) --mem=32 \(quoted(ukvmImage("hello")))", timeout: 20)
+        #expect(r.status == 125, "\(r)")
+        #expect(r.errorOutput.split(separator: "\n").count == 1, "\(r)")
+        #expect(r.errorOutput.hasPrefix("ukvm: ") && r.errorOutput.contains(says), "\(r)")
+        #expect(!r.output.contains("Solo5:"), "the guest must not start: \(r)")
     }
 
     /// @FD must be a tap: anything else (here the image's own disk file, or

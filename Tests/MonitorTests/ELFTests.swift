@@ -28,6 +28,37 @@ import Testing
         #expect(try memory.load(UInt64.self, gpa: 0x101004) == 0)
     }
 
+    /// Into memory just mapped, .bss is left alone: its whole pages stay
+    /// unmapped (mincore), so an idle guest's unused .bss costs the host
+    /// nothing, and they read as zero.
+    @Test func loadIntoFreshMemoryLeavesBssPagesUntouched() throws {
+        let image = try ELF.parse(TestImage().build(), memorySize: 8 << 20)
+        let memory = try testMemory()
+        try image.load(into: memory, zeroFilled: true)
+        func resident(_ gpa: UInt64) -> Bool {
+            var vec: UInt8 = 0
+            #expect(mincore(memory.base + Int(gpa), 4096, &vec) == 0)
+            return vec & 1 != 0
+        }
+        #expect(resident(0x101000), "the page with the segment's file bytes")
+        #expect(!resident(0x102000), "a page of .bss only")
+        #expect(try memory.load(UInt32.self, gpa: 0x101000) == 0x0403_0201)
+        #expect(try memory.load(UInt64.self, gpa: 0x101004) == 0)
+        #expect(try memory.load(UInt64.self, gpa: 0x102ff8) == 0)
+    }
+
+    /// Dropping the file's bytes (once loaded) empties every copy of the
+    /// image: a launch configuration holds one by value, and the bytes must
+    /// not stay on the heap for the whole run through it.
+    @Test func droppingTheFileEmptiesEveryCopy() throws {
+        let image = try ELF.parse(TestImage().build(), memorySize: 8 << 20)
+        let copy = image
+        #expect(!copy.bytes.isEmpty)
+        image.dropFile()
+        #expect(image.bytes.isEmpty && copy.bytes.isEmpty)
+        #expect(copy.entry == 0x100000 && copy.segments.count == 2, "what was parsed stays")
+    }
+
     /// Hostile images: many random corruptions of a valid one (with a CPL3
     /// note and a manifest), in the header, program headers and notes. The
     /// parser must accept or refuse each one, never trap; what it accepts

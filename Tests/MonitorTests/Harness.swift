@@ -29,7 +29,7 @@ final class Harness {
         self.manifest = manifest
         try DeviceBinding.attach(launch.modules, to: &self.manifest)
         memory = try GuestMemory(size: memoryMiB << 20)
-        let wait = try DeviceWait(launch.modules.flatMap(\.pollDescriptors))
+        let wait = try DeviceWait(launch.pollDescriptors)
         for m in launch.modules { try m.registerHypercalls(&table, memory: memory, wait: wait) }
     }
 

@@ -101,7 +101,7 @@ import Testing
         defer { for fd in fds { close(fd) } }
         let h = try Harness(flags: ["--block:d=\(disk.path)", "--net:n=@\(fds[0])"],
                             manifest: .declaring([("d", .blockBasic), ("n", .netBasic)]))
-        let wait = try DeviceWait(h.launch.modules.flatMap(\.pollDescriptors))
+        let wait = try DeviceWait(h.launch.pollDescriptors)
         try body(SandboxPolicy(h.launch.sandboxNeeds(vcpu: 77, wait: wait)),
                  Int32(h.manifest.entries[1].hostpriv), fds[0])
     }

@@ -21,10 +21,14 @@ public final class Containerd {
     public let socket: String
     /// ukvm-oci's --root (ctr --runc-root); the namespace's state is below it.
     public let runcRoot: String
-    public let namespace = "ukvmtest"
+    /// Unique per instance: containerd names a container's cgroup
+    /// /NAMESPACE/ID, and the instance removes that parent when it goes
+    /// (other tests, in this process or others, run their own).
+    public let namespace: String
     private let daemon: Background
 
     public init() throws {
+        namespace = "ukvmtest-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         dir = try makeTempDirectory("ukvmtest-containerd")
         socket = dir + "/containerd.sock"
         runcRoot = dir + "/runc"
@@ -95,6 +99,8 @@ public final class Containerd {
         daemon.stop()
         for pid in shims { kill(pid, SIGKILL) }
         sh("grep -F ' \(dir)/' /proc/self/mounts | cut -d' ' -f2 | sort -r | xargs -r -n1 umount -l")
+        // The namespace's cgroup parent, in every hierarchy (v1 and v2).
+        sh("for d in /sys/fs/cgroup/*/\(namespace) /sys/fs/cgroup/\(namespace); do [ -d \"$d\" ] && rmdir \"$d\"; done; true")
         try? FileManager.default.removeItem(atPath: dir)
     }
 }

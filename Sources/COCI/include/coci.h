@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include "coci_ns.h"
 
 /* setns(2) into the network namespace open at fd. */
 int coci_setns_net(int fd);
@@ -41,6 +42,9 @@ int coci_set_process_name(const char *name);
 
 /* pipe2(2) with O_CLOEXEC (Glibc's module hides pipe2 without _GNU_SOURCE). */
 int coci_pipe(int fds[2]);
+
+/* Clears O_NONBLOCK on fd: 0 or -1 (errno set). */
+int coci_set_blocking(int fd);
 
 /* O_PATH, which Glibc's module does not export. */
 extern const int coci_O_PATH;

@@ -1,7 +1,8 @@
 /*
  * csys_host.h: host calls Swift's Glibc module does not offer, with fixed
  * signatures: ppoll(2) with a signal mask, timerfd(2), preadv2/pwritev2(2)
- * with RWF_NOWAIT and dup3(2). Glibc declares some of them only under
+ * with RWF_NOWAIT, dup3(2), and malloc_trim(3) (<malloc.h> is not in the
+ * Glibc module). Glibc declares some of them only under
  * _GNU_SOURCE, with which Swift's Glibc module is not built; csys_host.c
  * is (Package.swift).
  * Nothing here has logic worth testing.
@@ -35,5 +36,8 @@ ssize_t csys_write_nowait(int fd, const void *buf, size_t len);
 
 /* dup3(2): `newfd` becomes a copy of `oldfd` (closing what it was). */
 int csys_dup3(int oldfd, int newfd, int flags);
+
+/* malloc_trim(0): gives the heap's free pages back to the kernel. */
+void csys_malloc_trim(void);
 
 #endif /* CSYS_HOST_H */

@@ -30,6 +30,16 @@ int csys_seccomp_set_filter(unsigned int flags, const struct sock_fprog *prog);
 /* capset(2): every capability set of the calling thread emptied. */
 int csys_capset_none(void);
 
+/*
+ * Landlock (Linux 5.13+): the ruleset's ABI version (landlock_create_ruleset
+ * with LANDLOCK_CREATE_RULESET_VERSION; -1 and errno ENOSYS or EOPNOTSUPP
+ * without it), and one ruleset that handles the file access rights
+ * `handled` and grants `allowed` beneath the directory open at dirfd, put
+ * on the calling thread (landlock_restrict_self). 0 or -1 (errno set).
+ */
+int csys_landlock_abi(void);
+int csys_landlock_confine(uint64_t handled, int dirfd, uint64_t allowed);
+
 /* siginfo of a SIGSYS from seccomp: the system call and its architecture. */
 static inline int csys_siginfo_syscall(const siginfo_t *info)
 {

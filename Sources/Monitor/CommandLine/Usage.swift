@@ -1,6 +1,5 @@
 // Usage.swift: the text of --help and --version.
 
-import CSys
 import Image
 import KVM
 import Support

@@ -1,6 +1,6 @@
 // DebugSession.swift: one gdb connection driving the vCPU: what the run
-// loop hands it (RunDebugger), the stops it reports, and how the guest runs
-// on after each.
+// loop hands it (as an ExitHook, Run/ExitHook.swift), the stops it reports,
+// and how the guest runs on after each.
 //
 // Stops reach the debugger three ways, depending on the host and the CPL:
 //   - KVM_EXIT_DEBUG: KVM's guest debugging (KVM_SET_GUEST_DEBUG) caught an
@@ -23,7 +23,7 @@
 import CKVM
 import KVM
 
-final class DebugSession: RunDebugger {
+final class DebugSession: ExitHook {
     private let target: VCPUTarget
     private let memory: DebugMemory
     private let server: GDBServer
@@ -35,7 +35,7 @@ final class DebugSession: RunDebugger {
     /// The last reply sent, framed, for a `-`.
     private var lastReply: [UInt8] = []
     /// How the session began: served, or ended before gdb connected.
-    private var startVerdict: DebugVerdict?
+    private var startVerdict: ExitVerdict?
 
     /// Consecutive packets with bad checksums tolerated before the
     /// connection is dropped (a peer that cannot frame is not gdb).
@@ -78,14 +78,27 @@ final class DebugSession: RunDebugger {
         }
     }
 
-    // MARK: RunDebugger
+    // MARK: The run loop's events (ExitHook)
 
-    func start() -> DebugVerdict {
+    func runStarts() -> ExitVerdict? { start() }
+
+    func handle(_ event: ExitEvent) -> ExitVerdict? {
+        switch event {
+        case .halted(let status, let cookie): return halted(status: status, cookie: cookie)
+        case .interrupted: return interrupted()
+        case .debugExit(let exception, let pc): return debugExit(exception: exception, pc: pc)
+        case .emulationFailed: return emulationFailed()
+        }
+    }
+
+    func runEnds(_ outcome: RunOutcome) -> RunOutcome { ending(outcome) }
+
+    func start() -> ExitVerdict {
         if let startVerdict { return startVerdict }
         return serve(.stopped(.trap), kind: .resumable, announce: false)
     }
 
-    func debugExit(exception: UInt32, pc: UInt64) -> DebugVerdict {
+    func debugExit(exception: UInt32, pc: UInt64) -> ExitVerdict {
         guard connection != nil else {
             try? target.setGuestDebug(0)
             return .resume
@@ -108,14 +121,14 @@ final class DebugSession: RunDebugger {
         return serve(.stopped(.trap), kind: .resumable)
     }
 
-    func emulationFailed() -> DebugVerdict? {
+    func emulationFailed() -> ExitVerdict? {
         guard connection != nil, let file = try? target.registers(), memory.isBreakpoint(file.regs.rip) else {
             return nil
         }
         return serve(.stopped(.trap, breakpoint: true), kind: .resumable)
     }
 
-    func interrupted() -> DebugVerdict {
+    func interrupted() -> ExitVerdict {
         guard DebugInterrupt.pending else { return .resume }
         DebugInterrupt.rearm()
         guard let connection else { return .resume }
@@ -136,7 +149,7 @@ final class DebugSession: RunDebugger {
         return stop ? serve(.stopped(.int), kind: .resumable) : .resume
     }
 
-    func halted(status: Int32, cookie: UInt64) -> DebugVerdict {
+    func halted(status: Int32, cookie: UInt64) -> ExitVerdict {
         let ending = RunOutcome.halted(status: status, cookie: cookie)
         guard let report = FaultReport.read(gpa: cookie, status: status, memory: memory.memory),
               report.hasAllRegisters else { return .end(ending) }
@@ -194,7 +207,7 @@ final class DebugSession: RunDebugger {
 
     /// Reports `stop` (unless gdb will ask with `?`) and serves packets
     /// until gdb resumes the guest, detaches or kills it.
-    private func serve(_ stop: GDBStop, kind: StopKind, announce: Bool = true) -> DebugVerdict {
+    private func serve(_ stop: GDBStop, kind: StopKind, announce: Bool = true) -> ExitVerdict {
         guard let connection else { return afterSession(kind) }
         finishStep()
         server.lastStop = stop
@@ -230,7 +243,7 @@ final class DebugSession: RunDebugger {
     }
 
     /// Carries out one packet's result; a verdict ends the stop.
-    private func perform(_ result: GDBResult, kind: StopKind) throws(GDBConnection.End) -> DebugVerdict? {
+    private func perform(_ result: GDBResult, kind: StopKind) throws(GDBConnection.End) -> ExitVerdict? {
         switch result {
         case .reply(let payload):
             try reply(payload)
@@ -319,7 +332,7 @@ final class DebugSession: RunDebugger {
     }
 
     /// The verdict when the connection ended at a stop of `kind`.
-    private func lost(_ end: GDBConnection.End, kind: StopKind) -> DebugVerdict {
+    private func lost(_ end: GDBConnection.End, kind: StopKind) -> ExitVerdict {
         switch end {
         case .signal(let signo):
             self.end(reason: nil)
@@ -333,7 +346,7 @@ final class DebugSession: RunDebugger {
     }
 
     /// How the run goes on once the session is over.
-    private func afterSession(_ kind: StopKind) -> DebugVerdict {
+    private func afterSession(_ kind: StopKind) -> ExitVerdict {
         switch kind {
         case .resumable: return .resume
         case .fault(let outcome), .final(let outcome): return .end(outcome)

@@ -13,9 +13,10 @@ enum EntryState {
     /// Page tables, GDT and TSS in guest memory. A CPL3 image's page tables
     /// keep W^X as `protection` says (NX only if the vCPU has it).
     static func buildMemory(_ memory: GuestMemory, cpl3: CPL3Note?, protection: ImageProtection = .none,
-                            nx: Bool = false) throws(MonitorError) {
+                            nx: Bool = false, zeroFilled: Bool = false) throws(MonitorError) {
         try PageTables.build(in: memory, user: cpl3 != nil,
-                             wx: cpl3 == nil ? nil : PageTables.WX(protection: protection, nx: nx))
+                             wx: cpl3 == nil ? nil : PageTables.WX(protection: protection, nx: nx),
+                             zeroFilled: zeroFilled)
         try GDT.build(in: memory, cpl3: cpl3)
     }
 

@@ -4,8 +4,13 @@ import Glibc
 import Image
 
 extension ELFImage {
-    /// Copies every segment into guest memory and zeroes its .bss.
-    func load(into memory: GuestMemory) throws(MonitorError) {
+    /// Copies every segment into guest memory and zeroes its .bss, unless
+    /// `zeroFilled`: memory as mmap handed it out, nothing written yet. Then
+    /// the .bss is already zero (segments do not overlap, so no file bytes
+    /// land on it), and leaving it alone leaves its untouched pages unmapped:
+    /// they cost the host nothing until the guest uses them (a .bss of net
+    /// buffers is hundreds of KiB per idle guest; docs/density.md).
+    func load(into memory: GuestMemory, zeroFilled: Bool = false) throws(MonitorError) {
         for s in segments {
             let dst = try memory.buffer(gpa: s.vaddr, count: s.memSize)
             guard let d = dst.baseAddress else { continue }
@@ -15,7 +20,7 @@ extension ELFImage {
                     d.copyMemory(from: base + Int(s.offset), byteCount: file)
                 }
             }
-            memset(d + file, 0, dst.count - file)
+            if !zeroFilled { memset(d + file, 0, dst.count - file) }
         }
     }
 }

@@ -18,8 +18,9 @@ enum PageTables {
     /// The page tables a CPL3 image's map may use besides the first.
     static let extraPT = UInt64(UKVM_CPL3_EXTRA_PT_BASE)
     static let extraPTs = UInt64(UKVM_CPL3_EXTRA_PTS)
-    /// Four page directories: at most 4 GiB of memory.
-    static let maxMemory: UInt64 = 4 * X86.gigabyte
+    /// Four page directories: at most 4 GiB of memory (UKVM_MEMORY_MAX;
+    /// ckvm.c checks the two agree).
+    static let maxMemory = UInt64(UKVM_MEMORY_MAX)
     /// Pages below this are not present (NULL guard) ...
     static let guardEnd = UInt64(UKVM_GUARD_END)
     /// ... and from there to the kernel they are read-only.
@@ -37,15 +38,18 @@ enum PageTables {
     /// With `user` (CPL3 images) every present page and every table entry
     /// has the U bit, except the GDT/TSS page at 0x1000, which is then present,
     /// writable and supervisor-only; and with `wx`, each page as the image's
-    /// protection says.
-    static func build(in memory: GuestMemory, user: Bool, wx: WX? = nil) throws(MonitorError) {
+    /// protection says. `zeroFilled`: the tables' pages are still as mmap
+    /// handed them out (all zero), so only the entries are written and the
+    /// spare tables' pages stay untouched.
+    static func build(in memory: GuestMemory, user: Bool, wx: WX? = nil,
+                      zeroFilled: Bool = false) throws(MonitorError) {
         let size = memory.size
         guard size >= X86.largePageSize, size <= maxMemory, size % X86.largePageSize == 0 else {
             throw .setup("guest memory of \(size) bytes cannot be mapped")
         }
         let u = user ? X86.pteUser : 0
         let table = X86.ptePresent | X86.pteWritable | u
-        try memory.zero(gpa: pml4, count: guardEnd - pml4)
+        if !zeroFilled { try memory.zero(gpa: pml4, count: guardEnd - pml4) }
 
         try memory.store(pdpt | table, gpa: pml4)
         let gigabytes = (size + X86.gigabyte - 1) / X86.gigabyte

@@ -4,7 +4,6 @@
 // `KERNEL DISK TAP` form rewritten with its manifest, the memory planned
 // with the ring the net flags ask for, and the image checked against it.
 
-import Image
 import Support
 
 extension Launch {

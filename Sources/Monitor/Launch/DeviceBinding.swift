@@ -11,6 +11,7 @@ import Image
 enum DeviceBinding {
     /// Attaches every requested device to `manifest`, filling in its entry.
     static func attach(_ modules: [MonitorModule], to manifest: inout Manifest) throws(MonitorError) {
+        let modules = modules.compactMap { $0 as? DeviceModule }
         for (m, h) in try resolve(modules, in: manifest) {
             try m.attach(&manifest.entries[h], handle: h)
         }
@@ -19,9 +20,9 @@ enum DeviceBinding {
     /// Each requested device's module and handle, checked against the
     /// manifest both ways; opens nothing.
     static func resolve(_ modules: [MonitorModule],
-                        in manifest: Manifest) throws(MonitorError) -> [(module: MonitorModule, handle: Int)] {
-        var bound: [(module: MonitorModule, handle: Int)] = []
-        for m in modules {
+                        in manifest: Manifest) throws(MonitorError) -> [(module: DeviceModule, handle: Int)] {
+        var bound: [(module: DeviceModule, handle: Int)] = []
+        for m in modules.compactMap({ $0 as? DeviceModule }) {
             let names = Set(m.requests.map(\.name))
             for option in m.deviceOptions where !names.contains(option.name) {
                 throw .optionForUnattachedDevice(flag: option.flag, name: option.name)

@@ -4,7 +4,6 @@
 // personality it runs as, docs/exit-codes.md describes the same codes, and
 // a test checks that the two agree.
 
-import CSys
 import Glibc
 import KVM
 

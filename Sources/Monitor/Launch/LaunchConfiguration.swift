@@ -5,7 +5,6 @@
 // the image is read and checked once, devices are names with paths or
 // descriptors, MACs are bytes.
 
-import Support
 
 package struct LaunchConfiguration {
     /// The image and the guest's memory, planned and checked.

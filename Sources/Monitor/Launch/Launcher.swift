@@ -20,6 +20,9 @@ public enum Ukvm {
     public static func run(rawArguments: [[UInt8]]) -> Int32 {
         let personality = Personality(argv0: String(decoding: rawArguments.first ?? [], as: UTF8.self))
         let args = rawArguments.dropFirst().map(Argument.init(bytes:))
+        if let problem = OwnProcess.commandLineProblem(rawArguments) {
+            return run(as: personality) { _ in .failure(.startup, message: problem) }
+        }
         return run(as: personality) { $0.run(args) }
     }
 
@@ -52,7 +55,6 @@ public enum Ukvm {
             return UnsafeRawBufferPointer(start: arg, count: strlen(arg)).map { $0 }
         }
     }
-
 }
 
 final class Launch {
@@ -140,7 +142,8 @@ final class Launch {
         // 2. Guest memory, as planned: the guest's, and the ring above it;
         // the image, page tables, GDT (and TSS).
         let memory = try GuestMemory(size: plan.total)
-        try image.load(into: memory)
+        try image.load(into: memory, zeroFilled: true)
+        image.dropFile()
 
         // 3. KVM: one VM, one memory slot, one vCPU in the entry state (page
         // tables, GDT, TSS and registers, with what its CPU has); then what
@@ -157,12 +160,12 @@ final class Launch {
         _ = try BootInfo.write(info, to: memory, manifest: manifest, commandLine: configuration.commandLine)
         // The image's code and read-only data, read-only from now on (W^X);
         // not for a debugger, which writes its breakpoints into the code.
-        if !modules.contains(where: \.writesGuestCode) {
+        if !runParticipants.contains(where: \.writesGuestCode) {
             try memory.protect(image.protection.ranges.map { ($0.start, $0.end) })
         }
 
         // 5. Hypercalls and signals.
-        let wait = try DeviceWait(modules.flatMap(\.pollDescriptors))
+        let wait = try DeviceWait(pollDescriptors)
         var table = HypercallTable()
         for m in modules { try m.registerHypercalls(&table, memory: memory, wait: wait) }
         Signals.install()
@@ -175,16 +178,21 @@ final class Launch {
         // 6. What the run needs opened before the sandbox (a debugger, the
         // core file directory), the sandbox, then the run.
         let guest = GuestContext(vcpu: vcpu, memory: memory, imagePath: configuration.image.path.description)
-        var debugger: RunDebugger?
-        for m in modules {
-            if let d = try m.prepareRun(guest) { debugger = d }
+        var hooks: [ExitHook] = []
+        for m in runParticipants {
+            if let hook = try m.prepareRun(guest) { hooks.append(hook) }
         }
+        // What set-up freed (the image file's bytes, above all) goes back to
+        // the kernel now: free() keeps it in the heap, and an idle guest's
+        // monitor would carry it for the whole run (docs/density.md).
+        csys_malloc_trim()
+        try LaunchHooks.beforeSandbox?()
         if configuration.sandbox { try enterSandbox(vcpu: vcpu.fd, wait: wait) }
         TestHooks.afterSandbox?(vcpu.fd)
-        let result = RunLoop(vcpu: vcpu, hypercalls: table, memory: memory, debugger: debugger).run()
+        let result = RunLoop(vcpu: vcpu, hypercalls: table, memory: memory, hooks: hooks).run()
 
         // 7. What the modules do with the ending (a core file), in the sandbox.
-        notes = modules.compactMap { $0.runEnded(result, guest: guest) }
+        notes = runParticipants.compactMap { $0.runEnded(result, guest: guest) }
         return outcome(of: result, vcpu: vcpu)
     }
 
@@ -199,14 +207,14 @@ final class Launch {
             + wait.sandboxNeeds
             + Console.sandboxNeeds
             + Signals.sandboxNeeds(diesBySignal: personality != .ukvm)
-            + ViolationReport.sandboxNeeds(disks: modules.flatMap(\.durableDescriptors))
+            + ViolationReport.sandboxNeeds(disks: durableDescriptors)
             + Sandbox.runtimeNeeds
     }
 
     private func enterSandbox(vcpu: Int32, wait: DeviceWait) throws(MonitorError) {
         let policy = SandboxPolicy(sandboxNeeds(vcpu: vcpu, wait: wait))
         ViolationReport.install(policy: policy, program: personality.programName,
-                                disks: modules.flatMap(\.durableDescriptors),
+                                disks: durableDescriptors,
                                 status: ExitStatus.sandboxStop(as: personality))
         try Sandbox.enter(policy)
     }
@@ -222,7 +230,8 @@ final class Launch {
         let cpu = try vcpu.setSupportedCPUID()
         // Without FSGSBASE a CPL-3 guest cannot set its TLS base itself.
         tls.offered = !cpu.fsgsbase
-        try EntryState.buildMemory(memory, cpl3: image.cpl3, protection: image.protection, nx: cpu.nx)
+        try EntryState.buildMemory(memory, cpl3: image.cpl3, protection: image.protection, nx: cpu.nx,
+                                   zeroFilled: true)
         try vcpu.setSpecialRegisters(EntryState.specialRegisters(try vcpu.specialRegisters(), cpl3: image.cpl3,
                                                                  fsgsbase: cpu.fsgsbase, nx: cpu.nx))
         try vcpu.setRegisters(EntryState.registers(entry: image.entry, memorySize: guestSize,

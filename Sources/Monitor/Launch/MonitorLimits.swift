@@ -1,7 +1,6 @@
 // MonitorLimits.swift: the monitor's limits that a runtime choosing its
 // arguments (ukvm-oci) needs; its memory rule is GuestMemorySize.
 
-import Support
 
 /// The monitor's limits that a runtime choosing its arguments needs.
 public enum MonitorLimits {

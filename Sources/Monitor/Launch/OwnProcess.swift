@@ -6,11 +6,29 @@
 // guest's console output or the monitor's messages would be written over
 // the disk. Each closed one gets /dev/null. And a console pipe whose reader
 // went must make writes fail with EPIPE, not kill the monitor.
+//
+// And the command line must have been read: in the static executable the
+// Swift runtime reads argv from /proc/self/cmdline, which needs a free
+// descriptor. Started with a descriptor limit that leaves none, the monitor
+// would see no arguments at all and complain about a missing KERNEL.
 
 import Glibc
 import Support
 
 enum OwnProcess {
+    /// Why `arguments` (argv, program name first) came out empty, or nil
+    /// when they did not.
+    static func commandLineProblem(_ arguments: [[UInt8]]) -> String? {
+        guard arguments.isEmpty else { return nil }
+        let probe = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        guard probe < 0 else {
+            close(probe)
+            return "cannot read the command line (/proc/self/cmdline)"
+        }
+        return "cannot read the command line (/proc/self/cmdline): \(errnoText(errno)); "
+            + "raise the descriptor limit (ulimit -n; the monitor needs 7 or more)"
+    }
+
     /// Opens /dev/null on each of descriptors 0 to 2 that is closed, and
     /// ignores SIGPIPE. Returns why a descriptor could not be filled, or nil.
     static func prepare() -> String? {

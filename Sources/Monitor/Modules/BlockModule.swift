@@ -16,7 +16,7 @@ import Glibc
 import Image
 import Support
 
-final class BlockModule: MonitorModule {
+final class BlockModule: DeviceModule, DurableModule {
     static let defaultSectorSize: UInt64 = 512
     static let minSectorSize: UInt64 = 512
     /// The manifest's block_size is a u16, so 32768 is the largest power of two.
@@ -165,23 +165,19 @@ final class BlockModule: MonitorModule {
 
     func registerHypercalls(_ table: inout HypercallTable, memory: GuestMemory,
                             wait: DeviceWait) throws(MonitorError) {
-        try table.register(UKVM_HYPERCALL_BLOCK_WRITE) { [self] gpa throws(MonitorError) in
-            try request(ukvm_hc_block_write.self, at: gpa, write: true, memory: memory)
-        }
-        try table.register(UKVM_HYPERCALL_BLOCK_READ) { [self] gpa throws(MonitorError) in
-            try request(ukvm_hc_block_read.self, at: gpa, write: false, memory: memory)
-        }
+        try registerTransfer(UKVM_HYPERCALL_BLOCK_WRITE, ukvm_hc_block_write.self, write: true, &table, memory)
+        try registerTransfer(UKVM_HYPERCALL_BLOCK_READ, ukvm_hc_block_read.self, write: false, &table, memory)
     }
 
-    /// Loads the argument struct at `gpa`, carries the request out, stores
-    /// its result.
-    private func request<T: BlockRequest & BitwiseCopyable>(_ type: T.Type, at gpa: UInt64, write: Bool,
-                                          memory: GuestMemory) throws(MonitorError) -> HypercallOutcome {
-        var hc = try memory.load(T.self, gpa: gpa, .guestWritable)
-        hc.ret = transfer(write: write, handle: hc.handle, offset: hc.offset,
-                          data: hc.data, length: hc.len, memory: memory)
-        try memory.store(hc, gpa: gpa, .guestWritable)
-        return .resume
+    /// BLOCK_READ and BLOCK_WRITE: their structs share a layout, and one
+    /// transfer serves both.
+    private func registerTransfer<T: BlockRequest & BitwiseCopyable>(
+        _ call: ukvm_hypercall, _ type: T.Type, write: Bool, _ table: inout HypercallTable, _ memory: GuestMemory
+    ) throws(MonitorError) {
+        try table.register(call, updating: T.self, in: memory) { [self] hc in
+            hc.ret = transfer(write: write, handle: hc.handle, offset: hc.offset,
+                              data: hc.data, length: hc.len, memory: memory)
+        }
     }
 
     /// One BLOCK_READ or BLOCK_WRITE of one or many sectors; returns a
@@ -189,7 +185,7 @@ final class BlockModule: MonitorModule {
     /// resumes one cut short (a signal, a short transfer).
     private func transfer(write: Bool, handle: UInt64, offset: UInt64, data: UInt64,
                           length: UInt64, memory: GuestMemory) -> Int32 {
-        let einval = Int32(UKVM_EINVAL.rawValue)
+        let einval = HypercallStatus.invalid
         guard handle < UInt64(slots.count) else { return einval }
         let slot = slots[Int(handle)]
         let (end, overflow) = offset.addingReportingOverflow(length)
@@ -216,9 +212,9 @@ final class BlockModule: MonitorModule {
             if n < 0 && e == EINTR { continue }
             Console.error("block \(slot.name): \(write ? "write" : "read") of \(length) bytes "
                 + "at offset \(offset): \(n == 0 ? "unexpected end of file" : errnoText(e))")
-            return Int32(UKVM_EUNSPEC.rawValue)
+            return HypercallStatus.unspecified
         }
-        return Int32(UKVM_OK.rawValue)
+        return HypercallStatus.ok
     }
 
     /// pread/pwrite on the disks for BLOCK_READ and BLOCK_WRITE, fdatasync

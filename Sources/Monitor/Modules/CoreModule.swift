@@ -16,30 +16,23 @@ final class CoreModule: MonitorModule {
 
     func registerHypercalls(_ table: inout HypercallTable, memory: GuestMemory,
                             wait: DeviceWait) throws(MonitorError) {
-        try table.register(UKVM_HYPERCALL_WALLTIME) { gpa throws(MonitorError) in
+        try table.register(UKVM_HYPERCALL_WALLTIME, updating: ukvm_hc_walltime.self, in: memory) { hc in
             var ts = timespec()
             clock_gettime(CLOCK_REALTIME, &ts)
-            let ns = UInt64(truncatingIfNeeded: ts.tv_sec) &* 1_000_000_000
+            hc.nsecs = UInt64(truncatingIfNeeded: ts.tv_sec) &* 1_000_000_000
                 &+ UInt64(truncatingIfNeeded: ts.tv_nsec)
-            try memory.store(ukvm_hc_walltime(nsecs: ns), gpa: gpa, .guestWritable)
-            return .resume
         }
-        try table.register(UKVM_HYPERCALL_PUTS) { gpa throws(MonitorError) in
-            let hc = try memory.load(ukvm_hc_puts.self, gpa: gpa, .guestReadable)
+        try table.register(UKVM_HYPERCALL_PUTS, reading: ukvm_hc_puts.self, in: memory) { hc throws(MonitorError) in
             let text = try memory.buffer(gpa: hc.data, count: hc.len, .guestReadable)
             let e = Console.writeAll(1, UnsafeRawBufferPointer(text))
             // EINTR: a stop signal is pending; the run loop acts on it next.
             guard e == 0 || e == EINTR else { throw .hostIO("console: write: \(errnoText(e))") }
             return .resume
         }
-        try table.register(UKVM_HYPERCALL_POLL) { gpa throws(MonitorError) in
-            var hc = try memory.load(ukvm_hc_poll.self, gpa: gpa, .guestWritable)
+        try table.register(UKVM_HYPERCALL_POLL, updating: ukvm_hc_poll.self, in: memory) { hc in
             (hc.ready_set, hc.ret) = wait.wait(timeout: hc.timeout_nsecs)
-            try memory.store(hc, gpa: gpa, .guestWritable)
-            return .resume
         }
-        try table.register(UKVM_HYPERCALL_HALT) { gpa throws(MonitorError) in
-            let hc = try memory.load(ukvm_hc_halt.self, gpa: gpa, .guestReadable)
+        try table.register(UKVM_HYPERCALL_HALT, reading: ukvm_hc_halt.self, in: memory) { hc throws(MonitorError) in
             if hc.cookie != 0 {
                 _ = try memory.pointer(gpa: hc.cookie, count: UInt64(UKVM_HALT_COOKIE_MAX), .guestReadable)
             }

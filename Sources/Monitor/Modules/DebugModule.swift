@@ -8,7 +8,9 @@
 // directory for core files. After that it opens nothing: the core file is
 // created relative to the directory's descriptor, with O_EXCL, and takes
 // that descriptor's number; and it declares exactly those calls to the
-// sandbox (sandboxNeeds).
+// sandbox (sandboxNeeds). Since the filter cannot check openat's path (an
+// absolute one ignores the descriptor), Landlock confines every file
+// creation and write to the directory (Sandbox/Landlock.swift).
 
 import CKVM
 import CSys
@@ -16,7 +18,7 @@ import Glibc
 import KVM
 import Support
 
-final class DebugModule: MonitorModule {
+final class DebugModule: RunParticipant {
     /// gdb's conventional port, as QEMU's -s and upstream's tender use.
     static let defaultPort: UInt16 = 1234
 
@@ -92,7 +94,7 @@ final class DebugModule: MonitorModule {
         return UInt16(port)
     }
 
-    func prepareRun(_ guest: GuestContext) throws(MonitorError) -> RunDebugger? {
+    func prepareRun(_ guest: GuestContext) throws(MonitorError) -> ExitHook? {
         pid = getpid()
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
@@ -103,6 +105,9 @@ final class DebugModule: MonitorModule {
             }
             guard fd >= 0 else { throw .debugger("--dumpcore=\(dir): \(errnoText(errno))") }
             dumpFD = fd
+            // The filter cannot see openat's path: Landlock keeps the core
+            // file (and any file) from being made outside the directory.
+            try Landlock.confineWrites(to: fd, what: "--dumpcore=\(dir)")
         }
         guard let port = gdbPort else { return nil }
         let (listener, actual) = try GDBConnection.listen(port: port)

@@ -70,13 +70,13 @@ final class NetBatch {
               let tx = try? memory.pointer(gpa: hc.tx, count: UInt64(txCount) * size, .guestWritable),
               let rx = try? memory.pointer(gpa: hc.rx, count: UInt64(rxCount) * size, .guestWritable)
         else {
-            hc.ret = Int32(UKVM_EINVAL.rawValue)
+            hc.ret = HypercallStatus.invalid
             return
         }
         copy(from: tx, count: txCount, to: txFrames)
         copy(from: rx, count: rxCount, to: rxFrames)
         guard valid(txCount: txCount, rxCount: rxCount, memory: memory) else {
-            hc.ret = Int32(UKVM_EINVAL.rawValue)
+            hc.ret = HypercallStatus.invalid
             return
         }
         for i in 0..<txCount {
@@ -98,7 +98,7 @@ final class NetBatch {
         // Devices not read dry may hold more; the others were empty just now.
         // With no buffers to read into, nothing was read: ask the taps.
         hc.ready_set = rxCount > 0 ? notDrained : wait.ready().set
-        hc.ret = Int32(UKVM_OK.rawValue)
+        hc.ret = HypercallStatus.ok
     }
 
     private func copy(from guest: UnsafeMutableRawPointer, count: Int,

@@ -4,7 +4,6 @@
 
 import Image
 import KVM
-import Support
 
 package struct NetConfiguration {
     /// Where a device's frames go.

@@ -22,7 +22,7 @@ import Image
 import KVM
 import Support
 
-final class NetModule: MonitorModule {
+final class NetModule: DeviceModule, PolledModule {
     /// An attached device, by handle; fd -1 when none.
     struct Slot {
         var fd: Int32 = -1
@@ -196,24 +196,15 @@ final class NetModule: MonitorModule {
 
     func registerHypercalls(_ table: inout HypercallTable, memory: GuestMemory,
                             wait: DeviceWait) throws(MonitorError) {
-        try table.register(UKVM_HYPERCALL_NET_WRITE) { [self] gpa throws(MonitorError) in
-            var hc = try memory.load(ukvm_hc_net_write.self, gpa: gpa, .guestWritable)
+        try table.register(UKVM_HYPERCALL_NET_WRITE, updating: ukvm_hc_net_write.self, in: memory) { [self] hc in
             hc.ret = send(handle: hc.handle, data: hc.data, length: hc.len, memory: memory)
-            try memory.store(hc, gpa: gpa, .guestWritable)
-            return .resume
         }
-        try table.register(UKVM_HYPERCALL_NET_READ) { [self] gpa throws(MonitorError) in
-            var hc = try memory.load(ukvm_hc_net_read.self, gpa: gpa, .guestWritable)
+        try table.register(UKVM_HYPERCALL_NET_READ, updating: ukvm_hc_net_read.self, in: memory) { [self] hc in
             (hc.ret, hc.len) = receive(handle: hc.handle, data: hc.data, length: hc.len, memory: memory)
-            try memory.store(hc, gpa: gpa, .guestWritable)
-            return .resume
         }
         let batch = NetBatch(slots: slots, wait: wait)
-        try table.register(UKVM_HYPERCALL_NETIO) { gpa throws(MonitorError) in
-            var hc = try memory.load(ukvm_hc_netio.self, gpa: gpa, .guestWritable)
+        try table.register(UKVM_HYPERCALL_NETIO, updating: ukvm_hc_netio.self, in: memory) { hc in
             batch.exchange(&hc, memory: memory)
-            try memory.store(hc, gpa: gpa, .guestWritable)
-            return .resume
         }
     }
 
@@ -232,10 +223,10 @@ final class NetModule: MonitorModule {
     static func write(_ slot: Slot, frame: UnsafeRawPointer, length: UInt64) -> Int32 {
         while true {
             let n = slot.write(frame, Int(length))
-            if n == Int(length) { return Int32(UKVM_OK.rawValue) }
+            if n == Int(length) { return HypercallStatus.ok }
             if n < 0 && errno == EINTR { continue }
-            if n < 0 && errno == EAGAIN { return Int32(UKVM_AGAIN.rawValue) }
-            return Int32(UKVM_EUNSPEC.rawValue)
+            if n < 0 && errno == EAGAIN { return HypercallStatus.again }
+            return HypercallStatus.unspecified
         }
     }
 
@@ -244,7 +235,7 @@ final class NetModule: MonitorModule {
                       memory: GuestMemory) -> Int32 {
         guard let s = Slot.attached(slots, handle), length > 0, length <= ukvm_net_tx_max(s.mtu),
               let frame = try? memory.pointer(gpa: data, count: length, .guestReadable) else {
-            return Int32(UKVM_EINVAL.rawValue)
+            return HypercallStatus.invalid
         }
         return NetModule.write(s, frame: frame, length: length)
     }
@@ -254,10 +245,10 @@ final class NetModule: MonitorModule {
                          memory: GuestMemory) -> (Int32, UInt64) {
         guard let s = Slot.attached(slots, handle), length >= ukvm_net_rx_min(s.mtu),
               let buffer = try? memory.pointer(gpa: data, count: length, .guestWritable) else {
-            return (Int32(UKVM_EINVAL.rawValue), length)
+            return (HypercallStatus.invalid, length)
         }
         let (result, n) = NetModule.read(s, into: buffer, capacity: length)
-        return (result, result == Int32(UKVM_OK.rawValue) ? UInt64(n) : length)
+        return (result, result == HypercallStatus.ok ? UInt64(n) : length)
     }
 
     /// Reads one frame from a tap into a checked buffer of `capacity` bytes;
@@ -266,10 +257,10 @@ final class NetModule: MonitorModule {
     static func read(_ slot: Slot, into buffer: UnsafeMutableRawPointer, capacity: UInt64) -> (Int32, UInt32) {
         while true {
             let n = slot.read(buffer, Int(truncatingIfNeeded: capacity))
-            if n > 0 { return (Int32(UKVM_OK.rawValue), UInt32(truncatingIfNeeded: n)) }
+            if n > 0 { return (HypercallStatus.ok, UInt32(truncatingIfNeeded: n)) }
             if n < 0 && errno == EINTR { continue }
-            if n == 0 || errno == EAGAIN { return (Int32(UKVM_AGAIN.rawValue), 0) }
-            return (Int32(UKVM_EUNSPEC.rawValue), 0)
+            if n == 0 || errno == EAGAIN { return (HypercallStatus.again, 0) }
+            return (HypercallStatus.unspecified, 0)
         }
     }
 }

@@ -194,14 +194,14 @@ final class NetRing: @unchecked Sendable {
         guard let device = NetModule.Slot.attached(devices, UInt64(e.handle)), e.len > 0,
               UInt64(e.len) <= ukvm_net_tx_max(device.mtu),
               let frame = try? memory.pointer(gpa: e.data, count: UInt64(e.len), .guestReadable) else { return }
-        if NetModule.write(device, frame: frame, length: UInt64(e.len)) != Int32(UKVM_OK.rawValue) {
+        if NetModule.write(device, frame: frame, length: UInt64(e.len)) != HypercallStatus.ok {
             dropped &+= 1
         }
     }
 
     /// NET_READ: one frame into the entry's buffer, then its commit.
     private func receive(_ e: ukvm_ring_entry) {
-        var result = Int32(UKVM_EINVAL.rawValue), length: UInt32 = 0
+        var result = HypercallStatus.invalid, length: UInt32 = 0
         if let device = NetModule.Slot.attached(devices, UInt64(e.handle)),
            UInt64(e.len) >= ukvm_net_rx_min(device.mtu),
            let buffer = try? memory.pointer(gpa: e.data, count: UInt64(e.len), .guestWritable) {

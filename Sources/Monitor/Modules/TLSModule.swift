@@ -8,7 +8,7 @@
 import CKVM
 import KVM
 
-final class TLSModule: MonitorModule {
+final class TLSModule: RunParticipant {
     /// The vCPU, from prepareRun on: the handler writes its segment state.
     private var vcpu: VCPU?
     /// Whether the call is offered: set by the launcher when the vCPU's
@@ -19,10 +19,14 @@ final class TLSModule: MonitorModule {
         if offered { info.host_features |= UInt32(UKVM_HOST_FEATURE_SET_FS_BASE) }
     }
 
-    func prepareRun(_ guest: GuestContext) throws(MonitorError) -> RunDebugger? {
+    var writesGuestCode: Bool { false }
+
+    func prepareRun(_ guest: GuestContext) throws(MonitorError) -> ExitHook? {
         vcpu = guest.vcpu
         return nil
     }
+
+    func runEnded(_ outcome: RunOutcome, guest: GuestContext) -> String? { nil }
 
     /// The handler reads and writes the vCPU's special registers.
     func sandboxNeeds(_ context: SandboxContext) -> SandboxNeeds {

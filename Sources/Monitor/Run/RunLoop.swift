@@ -28,13 +28,27 @@ struct RunLoop {
     let memory: GuestMemory
 
     static let readOnlyWrite = "write to read-only memory (the image's code or read-only data)"
-    /// The debugger (--gdb), or nil; see RunDebugger for where it is asked.
-    var debugger: RunDebugger? = nil
+    /// Who else takes part in the run (the debugger, --gdb): asked only
+    /// about ExitEvents, before the first instruction and at the end.
+    var hooks: [ExitHook] = []
 
     func run() -> RunOutcome {
-        guard let debugger else { return loop() }
-        if case .end(let outcome) = debugger.start() { return debugger.ending(outcome) }
-        return debugger.ending(loop())
+        guard !hooks.isEmpty else { return loop() }
+        // Each hook is asked once (its start may wait for gdb); the first
+        // that ends the run ends it before the guest's first instruction.
+        for hook in hooks {
+            if case .end(let outcome) = hook.runStarts() { return hooks.reduce(outcome) { $1.runEnds($0) } }
+        }
+        return hooks.reduce(loop()) { $1.runEnds($0) }
+    }
+
+    /// What the loop does after one exit.
+    private enum Step {
+        case resume
+        case end(RunOutcome)
+        /// An exit the hooks may handle; without a verdict from them, the
+        /// run ends with `otherwise`, or goes on if it is nil.
+        case event(ExitEvent, otherwise: RunOutcome?)
     }
 
     private func loop() -> RunOutcome {
@@ -47,71 +61,79 @@ struct RunLoop {
             } catch {
                 return .hostError(error.description)
             }
-            switch exit {
-            case .io(let port, let out, let size, let count, let value):
-                guard out, size == 4, count == 1, let handler = hypercalls.handler(port: port) else {
-                    return .guestFault("invalid port I/O: \(out ? "out" : "in") of \(size) "
-                        + "byte(s) x\(count) to port \(hex(port))")
-                }
-                do {
-                    switch try handler(UInt64(value)) {
-                    case .resume: continue
-                    case .halt(let status, let cookie):
-                        guard let debugger else { return .halted(status: status, cookie: cookie) }
-                        switch debugger.halted(status: status, cookie: cookie) {
-                        case .resume: continue
-                        case .end(let outcome): return outcome
-                        }
-                    }
-                } catch {
-                    switch error.failureClass {
-                    case .guestFault: return .guestFault(error.description)
-                    default: return .hostError(error.description)
-                    }
-                }
-            case .interrupted:
-                // A stop signal interrupted KVM_RUN and is still pending,
-                // or the debugger's connection has something to say.
-                Signals.takePending()
-                if let debugger, case .end(let outcome) = debugger.interrupted() { return outcome }
+            switch step(after: exit) {
+            case .resume:
                 continue
-            case .debug(let exception, let pc):
-                guard let debugger else {
-                    return .guestFault("debug exit (exception \(exception)) at \(hex(pc)) with no debugger")
-                }
-                switch debugger.debugExit(exception: exception, pc: pc) {
+            case .end(let outcome):
+                return outcome
+            case .event(let event, let otherwise):
+                switch hooks.verdict(on: event) {
                 case .resume: continue
                 case .end(let outcome): return outcome
+                case nil: if let otherwise { return otherwise }
                 }
-            case .mmio(let address, let isWrite):
-                // KVM emulates a write to memory its mapping has read-only
-                // (the image's, GuestMemory.protect) as MMIO.
-                if isWrite && memory.overlapsReadOnly(address, address &+ 1) {
-                    return .guestFault(RunLoop.readOnlyWrite + " at gpa \(hex(address))")
-                }
-                return .guestFault("MMIO \(isWrite ? "write" : "read") at unmapped address \(hex(address))")
-            case .memoryFault:
-                // Where the guest's own writes run natively, KVM cannot map
-                // read-only memory writable and KVM_RUN fails with EFAULT.
-                return .guestFault(RunLoop.readOnlyWrite + " (KVM_RUN: Bad address)")
-            case .hlt:
-                return .guestFault("hlt instruction")
-            case .shutdown:
-                return .guestFault("triple fault (KVM_EXIT_SHUTDOWN)")
-            case .internalError(let suberror):
-                if suberror == UInt32(KVM_INTERNAL_ERROR_EMULATION), let debugger,
-                   let verdict = debugger.emulationFailed() {
-                    switch verdict {
-                    case .resume: continue
-                    case .end(let outcome): return outcome
-                    }
-                }
-                return .guestFault("KVM internal error, suberror \(suberror)")
-            case .failEntry(let reason):
-                return .guestFault("VM entry failed, hardware reason \(hex(reason))")
-            case .other(let reason):
-                return .guestFault("unexpected exit reason \(reason)")
             }
+        }
+    }
+
+    @inline(__always)
+    private func step(after exit: VMExit) -> Step {
+        switch exit {
+        case .io(let port, let out, let size, let count, let value):
+            return hypercall(port: port, out: out, size: size, count: count, value: value)
+        case .interrupted:
+            // A stop signal interrupted KVM_RUN and is still pending, or a
+            // hook (the debugger's connection) has something to say.
+            Signals.takePending()
+            return .event(.interrupted, otherwise: nil)
+        case .debug(let exception, let pc):
+            return .event(.debugExit(exception: exception, pc: pc),
+                          otherwise: .guestFault("debug exit (exception \(exception)) at \(hex(pc)) with no debugger"))
+        case .mmio(let address, let isWrite):
+            // KVM emulates a write to memory its mapping has read-only
+            // (the image's, GuestMemory.protect) as MMIO.
+            if isWrite && memory.overlapsReadOnly(address, address &+ 1) {
+                return .end(.guestFault(RunLoop.readOnlyWrite + " at gpa \(hex(address))"))
+            }
+            return .end(.guestFault("MMIO \(isWrite ? "write" : "read") at unmapped address \(hex(address))"))
+        case .memoryFault:
+            // Where the guest's own writes run natively, KVM cannot map
+            // read-only memory writable and KVM_RUN fails with EFAULT.
+            return .end(.guestFault(RunLoop.readOnlyWrite + " (KVM_RUN: Bad address)"))
+        case .hlt:
+            return .end(.guestFault("hlt instruction"))
+        case .shutdown:
+            return .end(.guestFault("triple fault (KVM_EXIT_SHUTDOWN)"))
+        case .internalError(let suberror):
+            let fault = RunOutcome.guestFault("KVM internal error, suberror \(suberror)")
+            // A debugger's int3 under an emulator that stops on it.
+            return suberror == UInt32(KVM_INTERNAL_ERROR_EMULATION) ? .event(.emulationFailed, otherwise: fault)
+                                                                   : .end(fault)
+        case .failEntry(let reason):
+            return .end(.guestFault("VM entry failed, hardware reason \(hex(reason))"))
+        case .other(let reason):
+            return .end(.guestFault("unexpected exit reason \(reason)"))
+        }
+    }
+
+    /// An OUT of 4 bytes to a registered port runs its handler; any other
+    /// port I/O is a guest fault.
+    @inline(__always)
+    private func hypercall(port: UInt16, out: Bool, size: UInt8, count: UInt32, value: UInt32) -> Step {
+        guard out, size == 4, count == 1, let handler = hypercalls.handler(port: port) else {
+            return .end(.guestFault("invalid port I/O: \(out ? "out" : "in") of \(size) "
+                + "byte(s) x\(count) to port \(hex(port))"))
+        }
+        do {
+            switch try handler(UInt64(value)) {
+            case .resume: return .resume
+            case .halt(let status, let cookie):
+                return .event(.halted(status: status, cookie: cookie),
+                              otherwise: .halted(status: status, cookie: cookie))
+            }
+        } catch {
+            return .end(error.failureClass == .guestFault ? .guestFault(error.description)
+                                                          : .hostError(error.description))
         }
     }
 }

@@ -32,27 +32,39 @@ extension Runtime {
         let rootfs = spec.rootPath.hasPrefix("/") ? spec.rootPath : bundle + "/" + spec.rootPath
         let plan = try LaunchPlan.make(spec: spec, rootfs: rootfs)
         defer { plan.close() }
+        let cgroup = try CgroupPlacement.manager(spec, id: id, systemd: systemdCgroup)
         var netns: (fd: Int32, path: String)?
-        if case .path(let path) = plan.network, !plan.nets.isEmpty {
+        if case .path(let path) = plan.network {
             netns = (try Namespace.open(path), path)
         }
         defer { if let netns { close(netns.fd) } }
         try store.create(id)
+        var child: Int32 = 0
         do throws(OCIError) {
-            let pid = try spawn(id, plan: plan, netns: netns, options: options)
+            let hooks = HookContext(hooks: spec.hooks, id: id, bundle: bundle, annotations: spec.annotations, log: log)
+            let namespaces = ContainerNamespaces(specs: spec.namespaces, hostname: spec.hostname,
+                                                 mountpoint: store.directory(id))
+            let pid = try spawn(id, plan: plan, netns: netns, hooks: hooks, options: options,
+                                cgroup: (cgroup, spec.resources), namespaces: namespaces)
+            child = pid
             guard let startTime = HostProcess.startTime(pid: pid) else {
                 throw OCIError("the container process \(pid) ended during create")
             }
             var path: String?
             if case .path(let p) = plan.network, !plan.nets.isEmpty { path = p }
+            try hooks.save(in: store)
             try store.save(ContainerState(id: id, pid: pid, startTime: startTime, bundle: bundle, rootfs: rootfs,
                                           created: Clock.rfc3339Now(), annotations: spec.annotations,
-                                          netns: path, interfaces: plan.nets.map(\.interface)))
+                                          netns: path, interfaces: plan.nets.map(\.interface),
+                                          cgroup: cgroup, memoryMiB: try Conventions.memoryMiB(spec)))
             if let pidFile = options.pidFile {
                 try Files.writeAtomically(Files.absolute(pidFile), "\(pid)", mode: 0o644)
             }
             return pid
         } catch {
+            // A container process that waits for a start that cannot come.
+            if child > 0 { reap(child) }
+            try? cgroup.destroy()
             try? store.remove(id)
             throw error
         }
@@ -60,8 +72,10 @@ extension Runtime {
 
     /// Forks the container process and, when it has anything to check,
     /// waits for its verdict.
-    private func spawn(_ id: String, plan: LaunchPlan, netns: (fd: Int32, path: String)?,
-                       options: CreateOptions) throws(OCIError) -> Int32 {
+    private func spawn(_ id: String, plan: LaunchPlan, netns: (fd: Int32, path: String)?, hooks: HookContext,
+                       options: CreateOptions,
+                       cgroup: (manager: CgroupManager, resources: CgroupResources),
+                       namespaces: ContainerNamespaces) throws(OCIError) -> Int32 {
         if plan.nets.isEmpty { _ = try ContainerProcess.checkedCommandLine(plan.guestArgs) }
         let path = store.fifo(id)
         guard mkfifo(path, 0o600) == 0 else { throw .system(path, errno: errno) }
@@ -70,32 +84,47 @@ extension Runtime {
         defer { close(fifo) }
         let slave = try options.consoleSocket.map { (s: String) throws(OCIError) in try ConsoleSocket.sendMaster(to: s) }
         defer { if let slave { close(slave) } }
-        var sync: [Int32] = [0, 0]
-        guard coci_pipe(&sync) == 0 else { throw .system("pipe", errno: errno) }
-        let child = ContainerProcess(id: id, plan: plan, netns: netns, consoleSlave: slave, fifo: fifo, log: log)
-        let pid = fork()
-        if pid == 0 {
-            close(sync[0])
-            child.run(sync: sync[1], preserveFDs: options.preserveFDs)
+        let handshake = try CreateHandshake()
+        let child = ContainerProcess(id: id, plan: plan, netns: netns, newNetwork: plan.network == .new,
+                                     hooks: hooks, consoleSlave: slave, fifo: fifo, log: log, namespaces: namespaces)
+        let ownPID: Int32?
+        do throws(OCIError) {
+            ownPID = try namespaces.preparePID()
+        } catch {
+            handshake.closeAll()
+            throw error
         }
-        close(sync[1])
+        let pid = fork()
+        if pid == 0 { child.run(handshake: handshake, preserveFDs: options.preserveFDs) }
+        ContainerNamespaces.restorePID(ownPID)
         guard pid > 0 else {
-            close(sync[0])
+            handshake.closeAll()
             throw .system("fork", errno: errno)
         }
+        handshake.enterParent()
+        // In its cgroup, with its limits, before it does anything.
+        do throws(OCIError) {
+            try CgroupPlacement.place(pid: pid, in: cgroup.manager, resources: cgroup.resources)
+            try handshake.release()
+        } catch {
+            handshake.leaveParent()
+            reap(pid)
+            throw error
+        }
         guard child.reportsReadiness else {
-            close(sync[0])
+            handshake.leaveParent()
             return pid
         }
-        let answer = (try? Files.read(fd: sync[0], what: "sync pipe", limit: 65536)) ?? []
-        close(sync[0])
-        let message = String(decoding: answer, as: UTF8.self)
-        guard message == ContainerProcess.ready else {
-            Glibc.kill(pid, SIGKILL)
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-            throw OCIError(message.isEmpty ? "the container process ended during create" : message)
+        try handshake.conduct(child: pid) { () throws(OCIError) in
+            try hooks.run(.prestart, status: "creating", pid: pid)
+            try hooks.run(.createRuntime, status: "creating", pid: pid)
         }
         return pid
+    }
+
+    private func reap(_ pid: Int32) {
+        Glibc.kill(pid, SIGKILL)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     }
 }

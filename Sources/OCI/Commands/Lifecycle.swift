@@ -9,7 +9,7 @@ extension Runtime {
     func start(_ id: String) throws(OCIError) {
         let state = try store.load(id)
         switch store.status(state) {
-        case .running: throw OCIError("cannot start an already running container")
+        case .running, .paused: throw OCIError("cannot start an already running container")
         case .stopped: throw OCIError("cannot start a container that has stopped")
         case .created: break
         }
@@ -25,6 +25,7 @@ extension Runtime {
         close(fd)
         guard n == 1 else { throw .system("\(path): write", errno: e) }
         unlink(path)
+        laterHooks(state)?.runLogged(.poststart, status: "running", pid: state.pid)
     }
 
     /// Sends `signal` to the container process.
@@ -36,6 +37,9 @@ extension Runtime {
             if errno == ESRCH { throw .notRunning(id) }
             throw .system("kill \(state.pid)", errno: errno)
         }
+        // --all: every process in the container's cgroup, as runc does (the
+        // monitor is the only one; anything else there is signalled too).
+        if all { for pid in containerPIDs(state) where pid != state.pid { _ = Glibc.kill(pid, signo) } }
     }
 
     /// Removes the container: refused while it runs unless `force` (then
@@ -48,24 +52,31 @@ extension Runtime {
         }
         let state = try store.load(id)
         let status = store.status(state)
-        if status == .running && !force {
-            throw OCIError("cannot delete container \(id) that is not stopped: running")
+        if (status == .running || status == .paused) && !force {
+            throw OCIError("cannot delete container \(id) that is not stopped: \(status.rawValue)")
         }
+        let cgroup = state.cgroup
         if status != .stopped {
             Glibc.kill(state.pid, SIGKILL)
+            // A frozen process dies only once thawed.
+            if status == .paused { try? cgroup?.thaw() }
             guard HostProcess.waitForExit(pid: state.pid, startTime: state.startTime, timeout: 10) else {
                 throw OCIError("container process \(state.pid) did not die after SIGKILL")
             }
         }
         cleanUpNetwork(state)
+        let hooks = laterHooks(state)
+        try cgroup?.destroy()
         try store.remove(id)
+        hooks?.runLogged(.poststop, status: "stopped", pid: 0)
     }
 
     /// Takes the redirects off the container's interfaces, in its network
     /// namespace, from a child process (this one stays where it is). The
     /// taps went with the monitor's fds.
     private func cleanUpNetwork(_ state: ContainerState) {
-        guard let path = state.netns, !state.interfaces.isEmpty,
+        // Never the host's: the path is checked again, in case it now names it.
+        guard let path = state.netns, !state.interfaces.isEmpty, !HostNetwork.isHost(path),
               let fd = try? Namespace.open(path) else { return }
         defer { close(fd) }
         let pid = fork()

@@ -12,13 +12,15 @@ extension Runtime {
         return state.ociState(status: store.status(state)).serialized
     }
 
-    /// The container's processes: the one process (the monitor), if alive.
-    func ps(_ id: String, format: String) throws(OCIError) -> String {
+    /// The processes in the container's cgroup (the monitor): their PIDs
+    /// as JSON, or, as runc prints them, the lines of `ps` (with
+    /// `psArguments`, default -ef) that are theirs.
+    func ps(_ id: String, format: String, psArguments: [String] = []) throws(OCIError) -> String {
         let state = try store.load(id)
-        let pids: [Int32] = store.status(state) == .stopped ? [] : [state.pid]
+        let pids = containerPIDs(state)
         switch format {
         case "json": return JSON.array(pids.map { .int($0) }).serialized
-        case "table": return (["PID"] + pids.map { String($0) }).joined(separator: "\n")
+        case "table": return try PSTable.lines(of: pids, arguments: psArguments.isEmpty ? ["-ef"] : psArguments)
         default: throw OCIError("invalid format option \"\(format)\": use table or json")
         }
     }
@@ -58,12 +60,12 @@ extension Runtime {
         JSON.object([
             ("ociVersionMin", .string("1.0.0")),
             ("ociVersionMax", .string(OCIVersion.spec)),
-            ("hooks", .array([])),
+            ("hooks", .array(Hooks.Point.allCases.map { .string($0.rawValue) })),
             ("mountOptions", .array([])),
             ("linux", .object([
-                ("namespaces", .array([.string("network")])),
+                ("namespaces", .array(NamespaceSpec.Kind.allCases.map { .string($0.rawValue) })),
                 ("capabilities", .array([])),
-                ("cgroup", .object([("v1", .bool(false)), ("v2", .bool(false)), ("systemd", .bool(false)),
+                ("cgroup", .object([("v1", .bool(true)), ("v2", .bool(true)), ("systemd", .bool(false)),
                                     ("systemdUser", .bool(false))])),
                 ("seccomp", .object([("enabled", .bool(false))])),
                 ("apparmor", .object([("enabled", .bool(false))])),

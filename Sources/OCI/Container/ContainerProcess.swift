@@ -1,14 +1,17 @@
 // ContainerProcess.swift: the container's process, forked by `create`. It
 // is the PID containerd knows, first waiting, then the monitor itself:
 //
-//   create: enter the container's network namespace (if the image has
-//           network devices), read the interfaces, fill in the guest's
-//           command line, tell `create` it is ready (or what is wrong),
-//           then wait on the start FIFO without booting anything;
-//   start:  one byte through the FIFO lets it go on: taps and redirects,
-//           then the monitor runs the plan's LaunchConfiguration in this
-//           very process (Ukvm.run), and its exit status (the guest's) is
-//           the container's.
+//   create: once in its cgroup, enter the container's namespaces (the
+//           network one: join the spec's path, or a new one), let `create`
+//           run the prestart and createRuntime hooks, run the
+//           createContainer hooks, read the interfaces, fill in the guest's
+//           command line, tell `create` it is ready or what is wrong
+//           (CreateHandshake), then wait on the start FIFO without booting
+//           anything;
+//   start:  one byte through the FIFO lets it go on: the startContainer
+//           hooks, taps and redirects, then the monitor runs the plan's
+//           LaunchConfiguration in this very process (Ukvm.run), and its
+//           exit status (the guest's) is the container's.
 //
 // Running the monitor in-process rather than exec'ing build/bin/ukvm: one
 // binary to install, no path to find at start, no exec on the start path,
@@ -25,47 +28,85 @@ struct ContainerProcess {
     let id: String
     let plan: LaunchPlan
     let netns: (fd: Int32, path: String)?
+    /// A new network namespace is asked for (spec without a path).
+    let newNetwork: Bool
+    let hooks: HookContext
     let consoleSlave: Int32?
     /// The start FIFO, opened for reading by `create` before the fork: a
     /// reader exists from the fork on, so `start` can never find none.
     let fifo: Int32
     let log: RuntimeLog
+    /// linux.namespaces but network (Container/ContainerNamespaces.swift).
+    let namespaces: ContainerNamespaces
 
-    /// What the child sends `create` over the sync pipe: "ok", or the error.
-    static let ready = "ok"
+    /// Whether the child has anything to check or run before it waits (the
+    /// interfaces, namespaces to enter, create-time hooks), so that
+    /// `create` must wait for its verdict. Otherwise nothing it does can
+    /// fail in a way `create` could report, and `create` returns at once
+    /// (no wait for the child to be scheduled).
+    var reportsReadiness: Bool { !plan.nets.isEmpty || namespaces.entersAny || hooks.hooks.runAtCreate }
 
-    /// Whether the child has anything to check before it waits (the
-    /// network namespace and interfaces), so that `create` must wait for
-    /// its verdict. Without network devices it has nothing that can fail,
-    /// and `create` returns at once (no wait for the child to be scheduled).
-    var reportsReadiness: Bool { !plan.nets.isEmpty }
+    /// Whether `create` runs hooks once the child is in its namespaces.
+    var hasRuntimeHooks: Bool { !hooks.hooks[.prestart].isEmpty || !hooks.hooks[.createRuntime].isEmpty }
 
-    /// Runs in the forked child; never returns.
-    func run(sync: Int32, preserveFDs: Int32) -> Never {
+    /// Runs in the forked child; never returns. Waits first for `create`'s
+    /// release: by then it is in its cgroup, with its limits.
+    func run(handshake: CreateHandshake, preserveFDs: Int32) -> Never {
+        handshake.enterChild()
+        guard handshake.awaitRelease() else { exit(1) }
         resetSignals()
         _ = setsid()
         if let slave = consoleSlave { ConsoleSocket.adopt(slave: slave) }
-        var keep = Set(plan.fds + [sync, fifo])
+        var keep = Set(plan.fds + handshake.childFDs + [fifo])
         if let netns { keep.insert(netns.fd) }
         closeOtherFDs(keep: keep, below: 3 + preserveFDs)
         var guestArgs = plan.guestArgs, facts: [InterfaceFacts] = []
-        if reportsReadiness {
-            do throws(OCIError) {
+        do throws(OCIError) {
+            try namespaces.enter()
+            try enterNetworkNamespace()
+            if reportsReadiness {
+                if hasRuntimeHooks && !handshake.awaitGo() { exit(1) }
+                try hooks.run(.createContainer, status: "creating", pid: hostPID())
                 (guestArgs, facts) = try prepare()
-            } catch {
-                report(sync, error.message)
-                exit(1)
+                handshake.sayReady()
             }
-            report(sync, ContainerProcess.ready)
+        } catch {
+            if reportsReadiness { handshake.sayFailed(error.message) } else { log.error(error.message) }
+            exit(1)
         }
-        close(sync)
+        handshake.leaveChild()
         guard waitForStart() else { exit(MonitorLimits.startFailureStatus) }
+        do throws(OCIError) {
+            try hooks.run(.startContainer, status: "created", pid: hostPID())
+        } catch {
+            log.error(error.message)
+            exit(MonitorLimits.startFailureStatus)
+        }
         exit(start(guestArgs: guestArgs, facts: facts))
     }
 
-    /// Network namespace, interfaces, guest command line.
+    /// The spec's network namespace: the path's, or a new one. Hooks see it
+    /// as /proc/PID/ns/net (Docker's network set-up moves the veth there).
+    private func enterNetworkNamespace() throws(OCIError) {
+        if let netns {
+            try Namespace.join(fd: netns.fd, path: netns.path)
+        } else if newNetwork {
+            try Namespace.unshareNetwork()
+        }
+    }
+
+    /// This process's PID as the runtime sees it, for the hooks' state: in
+    /// a PID namespace of its own getpid() is 1, but /proc is still the
+    /// host's until the pivot at start.
+    private func hostPID() -> Int32 {
+        var buffer = [CChar](repeating: 0, count: 32)
+        let n = readlink("/proc/self", &buffer, buffer.count - 1)
+        return n > 0 ? Int32(String(cString: buffer)) ?? getpid() : getpid()
+    }
+
+    /// Interfaces, guest command line.
     private func prepare() throws(OCIError) -> ([String], [InterfaceFacts]) {
-        if let netns { try Namespace.join(fd: netns.fd, path: netns.path) }
+        guard !plan.nets.isEmpty else { return (try ContainerProcess.checkedCommandLine(plan.guestArgs), []) }
         var facts: [InterfaceFacts] = []
         var byName: [String: InterfaceFacts] = [:]
         for net in plan.nets {
@@ -127,11 +168,15 @@ struct ContainerProcess {
             log.error("\(plan.imagePath): \(error)")
             return MonitorLimits.startFailureStatus
         }
+        if namespaces.isolatesFileSystem {
+            // Once the monitor has opened all it uses: nothing of the host
+            // left in its view of the file system.
+            let (mountpoint, proc) = (namespaces.mountpoint, namespaces.ownsPIDNamespace)
+            LaunchHooks.beforeSandbox = {
+                try ContainerNamespaces.pivotToEmptyRoot(mountpoint: mountpoint, ownPIDNamespace: proc)
+            }
+        }
         return Ukvm.run(plan.configuration(nets: nets, macs: macs, guestArgs: guestArgs))
-    }
-
-    private func report(_ sync: Int32, _ message: String) {
-        try? Files.writeAll(sync, Array(message.utf8), what: "sync pipe")
     }
 
     /// The guest is stopped by signals the runtime passes on (kill): the

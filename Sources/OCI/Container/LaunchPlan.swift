@@ -59,7 +59,7 @@ struct LaunchPlan {
                     continue
                 }
             }
-            try checkNetwork(nets, spec.network, imagePath: imagePath)
+            try checkNetwork(nets, spec, imagePath: imagePath)
             let guestArgs = Array(spec.args.dropFirst())
             if Placeholders.present(guestArgs) && nets.isEmpty {
                 throw OCIError("process.args has {{...}} placeholders but \(imagePath) has no network device")
@@ -105,18 +105,23 @@ struct LaunchPlan {
 
     /// Network devices are served only from a container network namespace
     /// that someone prepared (NETWORK RULE: nothing in the host's).
-    private static func checkNetwork(_ nets: [Net], _ network: RuntimeSpec.NetworkNamespace,
-                                     imagePath: String) throws(OCIError) {
+    /// A namespace path that is the host's (HostNetwork) is host networking;
+    /// a new one is refused unless a create-time hook (Docker's network
+    /// set-up) may fill it before the interfaces are read.
+    private static func checkNetwork(_ nets: [Net], _ spec: RuntimeSpec, imagePath: String) throws(OCIError) {
         guard let first = nets.first else { return }
-        switch network {
+        switch spec.network {
         case .host:
             throw OCIError("\(imagePath): network device '\(first.name)' needs a container network namespace; "
                 + "the container shares the host's, and ukvm-oci creates nothing there")
-        case .new:
+        case .new where !spec.hooks.runAtCreate:
             throw OCIError("\(imagePath): network device '\(first.name)' needs interface \(first.interface), "
                 + "but the container's network namespace is new and empty; join a prepared one "
                 + "(CNI, or ctr run --with-ns network:PATH)")
-        case .path:
+        case .path(let path) where HostNetwork.isHost(path):
+            throw OCIError("\(imagePath): network device '\(first.name)' needs a container network namespace; "
+                + "\(path) is the host's (host networking), and ukvm-oci changes no interface there")
+        case .new, .path:
             break
         }
     }

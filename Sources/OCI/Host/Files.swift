@@ -42,13 +42,23 @@ enum Files {
     }
 
     /// Replaces `path` with `text` atomically (a temporary file renamed
-    /// over it), so that a reader never sees half a file.
+    /// over it), so that a reader never sees half a file. The temporary's
+    /// name is unpredictable and it is created with O_EXCL|O_NOFOLLOW: a
+    /// link planted beside `path` (a shared PID-file directory) is never
+    /// followed, and rename replaces a link at `path` itself, not its target.
     static func writeAtomically(_ path: String, _ text: String, mode: mode_t = 0o600) throws(OCIError) {
-        let tmp = path + ".tmp\(getpid())"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        var fd: Int32 = -1
+        var tmp = ""
+        for _ in 0..<8 {
+            tmp = path + ".tmp-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+            fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+            if fd >= 0 || errno != EEXIST { break }
+        }
         guard fd >= 0 else { throw .system(tmp, errno: errno) }
         do throws(OCIError) {
             try writeAll(fd, Array(text.utf8), what: tmp)
+            // The mode asked for, whatever the umask took away.
+            guard fchmod(fd, mode) == 0 else { throw .system(tmp, errno: errno) }
         } catch {
             close(fd)
             unlink(tmp)

@@ -1,7 +1,8 @@
 // ImageArchive.swift: an OCI image (image-spec v1) holding one unikernel,
-// as an image-layout archive that `ctr image import` and `podman load`
-// take: oci-layout, index.json and blobs/sha256/ (config, manifest, one
-// uncompressed layer). No base image: the layer holds the unikernel at /
+// as an image-layout archive: oci-layout, index.json and blobs/sha256/
+// (config, manifest, one uncompressed layer), plus Docker's manifest.json
+// and repositories over the same blobs (DockerManifest.swift), so that
+// `docker load`, `podman load` and `ctr image import` all take it. No base image: the layer holds the unikernel at /
 // and its disks at /solo5/block/NAME (Spec/Conventions.swift), nothing else.
 
 import Glibc
@@ -52,7 +53,9 @@ struct ImageArchive {
                 throw OCIError("--disk \(d.name)=\(d.path): \(unikernel) declares no block device '\(d.name)'")
             }
         }
-        let layerPath = output + ".layer.tmp"
+        // Beside the output, unpredictable and exclusive: a link planted in
+        // a shared directory is never written through (as state files).
+        let layerPath = output + ".layer.tmp-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
         defer { unlink(layerPath) }
         let (layerDigest, layerSize) = try writeLayer(layerPath)
         let config = configJSON(layerDigest: layerDigest)
@@ -83,6 +86,11 @@ struct ImageArchive {
         guard layer >= 0 else { throw .system(layerPath, errno: errno) }
         defer { close(layer) }
         try tar.file(blob(layerDigest), from: layer, size: layerSize)
+        let layerHex = String(layerDigest.dropFirst("sha256:".count))
+        let dockerManifest = DockerManifest.manifest(config: blob(SHA256.digest(configBytes)),
+                                                     layers: [blob(layerDigest)], tag: name)
+        try tar.file("manifest.json", Array(dockerManifest.serialized.utf8))
+        try tar.file("repositories", Array(DockerManifest.repositories(tag: name, topLayerHex: layerHex).serialized.utf8))
         try tar.finish()
     }
 
@@ -92,7 +100,7 @@ struct ImageArchive {
 
     /// The layer tar: the unikernel and the disks; its digest and size.
     private func writeLayer(_ path: String) throws(OCIError) -> (String, UInt64) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .system(path, errno: errno) }
         defer { close(fd) }
         var tar = TarWriter(fd: fd, what: path)

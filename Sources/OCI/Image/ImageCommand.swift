@@ -6,10 +6,20 @@
 //                  UNIKERNEL.ukvm [ARGS...]
 
 enum ImageCommand {
+    static let usage = """
+        usage: ukvm-oci image [--output FILE] [--name REF] [--disk NAME=PATH]... UNIKERNEL.ukvm [ARGS...]
+        Writes an image archive of the unikernel that docker load, podman load and ctr image import take
+        (an OCI image layout and Docker's manifest.json over the same blobs).
+          --output FILE, -o   the archive (default: BASE.oci.tar)
+          --name REF          the image's reference (default: localhost/ukvm/BASE:latest)
+          --disk NAME=PATH    PATH becomes block device NAME's disk, /solo5/block/NAME in the image
+          ARGS                the guest's command line ({{service0.ip}} and the like are filled in at create)
+          --help, -h
+        """
+
     static func run(_ p: ParsedFlags) throws(OCIError) {
         guard let unikernel = p.arguments.first else {
-            throw OCIError("image: usage: ukvm-oci image [--output FILE] [--name REF] [--disk NAME=PATH]... "
-                + "UNIKERNEL.ukvm [ARGS...]")
+            throw OCIError("image: missing UNIKERNEL.ukvm; " + usage.split(separator: "\n")[0])
         }
         var archive = ImageArchive(unikernel: unikernel, args: Array(p.arguments.dropFirst()), disks: [],
                                    name: p.values["name"] ?? ImageArchive.defaultName(for: unikernel))

@@ -4,7 +4,8 @@
 // The rootfs comes from the image, which is hostile input: a symlink in it
 // must not reach the host's files (a "disk" linked to /dev/sda). Paths are
 // opened with openat2(RESOLVE_IN_ROOT), so symlinks and ".." resolve as if
-// the rootfs (or the bind mount's source) were "/". Files are opened here,
+// the rootfs (or the bind mount's source) were "/", as O_PATH, and only a
+// regular file is then opened (Host/CheckedOpen.swift). Files are opened here,
 // at create, and the monitor gets them as /proc/self/fd/N: nothing swaps
 // them between the checks and the run.
 
@@ -17,7 +18,9 @@ struct ContainerFiles {
     let mounts: [RuntimeSpec.Mount]
 
     /// Opens `path` (absolute, inside the container) with `flags`; returns
-    /// the fd (O_CLOEXEC) and where it was found, for messages.
+    /// the fd (O_CLOEXEC) and where it was found, for messages. The path is
+    /// resolved to an O_PATH descriptor first and its type checked before
+    /// anything is opened (CheckedOpen).
     func open(_ path: String, flags: Int32) throws(OCIError) -> (fd: Int32, source: String) {
         guard path.hasPrefix("/") else {
             throw OCIError("\(path): not an absolute path inside the container")
@@ -25,20 +28,23 @@ struct ContainerFiles {
         let (base, rest) = locate(path)
         if rest.isEmpty {
             // The path is a bind mount's destination itself: its source, a
-            // host path the operator chose, is opened as it is.
-            let fd = Glibc.open(base, flags | O_CLOEXEC)
-            guard fd >= 0 else { throw .system("\(path) (bind mount of \(base))", errno: errno) }
-            return (fd, base)
+            // host path the operator chose, is taken as it is.
+            let what = "\(path) (bind mount of \(base))"
+            let pathFD = Glibc.open(base, coci_O_PATH | O_CLOEXEC)
+            guard pathFD >= 0 else { throw .system(what, errno: errno) }
+            defer { close(pathFD) }
+            return (try CheckedOpen.reopen(pathFD, flags: flags, origin: .bindMount, what: what), base)
         }
         let dir = Glibc.open(base, coci_O_PATH | O_DIRECTORY | O_CLOEXEC)
         guard dir >= 0 else { throw .system(base, errno: errno) }
         defer { close(dir) }
-        let fd = coci_open_in_root(dir, rest, flags)
-        guard fd >= 0 else {
-            let e = errno
-            let where_ = base == rootfs ? "the container's rootfs" : "bind mount \(base)"
-            throw OCIError("\(path): \(errnoText(e)) (in \(where_))")
+        let where_ = base == rootfs ? "the container's rootfs" : "bind mount \(base)"
+        let pathFD = coci_open_in_root(dir, rest, coci_O_PATH)
+        guard pathFD >= 0 else {
+            throw OCIError("\(path): \(errnoText(errno)) (in \(where_))")
         }
+        defer { close(pathFD) }
+        let fd = try CheckedOpen.reopen(pathFD, flags: flags, origin: .image, what: "\(path) (in \(where_))")
         return (fd, base == rootfs ? "rootfs" : base)
     }
 

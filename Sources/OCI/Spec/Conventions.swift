@@ -7,7 +7,8 @@
 //   network device NAME the container's interface eth<i> for the i-th network
 //                       device of the manifest, or the interface named in
 //                       annotation org.solo5.net.NAME
-//   memory              linux.resources.memory.limit, rounded down to 2 MiB,
+//   memory              what linux.resources.memory.limit leaves beside the
+//                       monitor (MemoryBudget.swift), rounded down to 2 MiB,
 //                       at most 4096 MiB; the monitor's default (512 MiB)
 //                       without a limit, or annotation org.solo5.memory (MiB)
 
@@ -29,7 +30,9 @@ enum Conventions {
         spec.annotation(netAnnotation + name) ?? "eth\(index)"
     }
 
-    /// Guest memory in MiB for `spec`.
+    /// Guest memory in MiB for `spec`: the annotation, else what the memory
+    /// limit leaves beside the monitor (MemoryBudget), else the default;
+    /// an annotated size must fit under the limit with its monitor.
     static func memoryMiB(_ spec: RuntimeSpec) throws(OCIError) -> UInt64 {
         var mib = GuestMemorySize.defaultMiB
         var source = "the default"
@@ -39,8 +42,17 @@ enum Conventions {
             }
             mib = v
             source = "annotation \(memoryAnnotation)"
+            if let limit = spec.memoryLimit, !MemoryBudget.fits(guestMiB: GuestMemorySize.roundedDown(min(v, GuestMemorySize.max >> 20) << 20) >> 20,
+                                                                  limit: limit) {
+                throw MemoryBudget.tooSmall(limit: limit, guestMiB: GuestMemorySize.roundedDown(min(v, GuestMemorySize.max >> 20) << 20) >> 20,
+                                            what: "annotation \(memoryAnnotation)=\(text)")
+            }
         } else if let limit = spec.memoryLimit {
-            mib = limit >> 20
+            guard let guest = MemoryBudget.guestMiB(limit: limit) else {
+                throw MemoryBudget.tooSmall(limit: limit, guestMiB: GuestMemorySize.granule >> 20,
+                                            what: "linux.resources.memory.limit")
+            }
+            mib = guest
             source = "linux.resources.memory.limit (\(limit) bytes)"
         }
         // The monitor's rule (GuestMemorySize): whole 2 MiB pages, at most 4 GiB.

@@ -34,11 +34,19 @@ struct RuntimeSpec: Equatable {
     var network = NetworkNamespace.host
     /// linux.resources.memory.limit in bytes, when positive.
     var memoryLimit: UInt64?
+    /// linux.resources as the cgroup applies it (Cgroups/).
+    var resources = CgroupResources()
+    var cgroupsPath: String?
+    /// linux.namespaces, every type (network also in `network`).
+    var namespaces: [NamespaceSpec] = []
+    var hostname: String?
+    /// The hooks to run (Hooks/).
+    var hooks = Hooks()
 
     static func == (a: RuntimeSpec, b: RuntimeSpec) -> Bool {
         a.ociVersion == b.ociVersion && a.rootPath == b.rootPath && a.args == b.args
             && a.terminal == b.terminal && a.mounts == b.mounts && a.network == b.network
-            && a.memoryLimit == b.memoryLimit
+            && a.memoryLimit == b.memoryLimit && a.hooks == b.hooks
             && a.annotations.map { $0.0 + "=" + $0.1 } == b.annotations.map { $0.0 + "=" + $0.1 }
     }
 
@@ -78,21 +86,16 @@ struct RuntimeSpec: Equatable {
                                      options: try m.strings("options", required: false)))
         }
         spec.annotations = try r.stringMap("annotations")
-        if !Delegate.isSandbox(spec) { try refuseHooks(r) }
+        spec.hooks = try Hooks.parse(try r.object("hooks", required: false))
         let linux = try r.object("linux", required: false)
         spec.network = try networkNamespace(linux)
         let memory = try linux.object("resources", required: false).object("memory", required: false)
         if let limit = try memory.int64("limit"), limit > 0 { spec.memoryLimit = UInt64(limit) }
+        spec.resources = try CgroupResources.parse(try linux.object("resources", required: false))
+        spec.cgroupsPath = try linux.optionalString("cgroupsPath").flatMap { $0.isEmpty ? nil : $0 }
+        spec.namespaces = try NamespaceSpec.parse(linux)
+        spec.hostname = try r.optionalString("hostname").flatMap { $0.isEmpty ? nil : $0 }
         return spec
-    }
-
-    /// Hooks run Linux programs around the container's life; ukvm-oci does
-    /// not run them, and saying so beats a silently broken set-up.
-    private static func refuseHooks(_ r: FieldReader) throws(OCIError) {
-        let hooks = try r.object("hooks", required: false)
-        for (name, value) in hooks.json.object ?? [] where !(value.array ?? []).isEmpty {
-            throw OCIError("config.json: hooks.\(name) is set; ukvm-oci does not run OCI hooks (docs/oci.md)")
-        }
     }
 
     private static func networkNamespace(_ linux: FieldReader) throws(OCIError) -> NetworkNamespace {

@@ -28,6 +28,12 @@ struct ContainerState: Equatable {
     /// traffic is redirected to the guest (cleaned up at delete).
     var netns: String?
     var interfaces: [String]
+    /// The container's cgroup (its path from the hierarchy's root, and the
+    /// cgroup version), and the guest's memory, which `update` keeps the
+    /// limit above. Absent from the state of containers made before them.
+    var cgroupPath: String?
+    var cgroupVersion: Int?
+    var memoryMiB: UInt64?
 
     static func == (a: ContainerState, b: ContainerState) -> Bool {
         a.json == b.json
@@ -36,6 +42,7 @@ struct ContainerState: Equatable {
     enum Status: String {
         case created
         case running
+        case paused
         case stopped
     }
 
@@ -46,11 +53,15 @@ struct ContainerState: Equatable {
             ("annotations", .object(annotations.map { ($0.0, .string($0.1)) })),
             ("netns", netns.map { .string($0) } ?? .null),
             ("interfaces", .array(interfaces.map { .string($0) })),
+            ("cgroupPath", cgroupPath.map { .string($0) } ?? .null),
+            ("cgroupVersion", cgroupVersion.map { .int($0) } ?? .null),
+            ("memoryMiB", memoryMiB.map { .int($0) } ?? .null),
         ])
     }
 
     init(id: String, pid: Int32, startTime: UInt64, bundle: String, rootfs: String, created: String,
-         annotations: [(String, String)], netns: String?, interfaces: [String]) {
+         annotations: [(String, String)], netns: String?, interfaces: [String],
+         cgroup: CgroupManager? = nil, memoryMiB: UInt64? = nil) {
         self.id = id
         self.pid = pid
         self.startTime = startTime
@@ -60,6 +71,9 @@ struct ContainerState: Equatable {
         self.annotations = annotations
         self.netns = netns
         self.interfaces = interfaces
+        self.cgroupPath = cgroup?.path
+        self.cgroupVersion = cgroup?.version
+        self.memoryMiB = memoryMiB
     }
 
     init(json: JSON) throws(OCIError) {
@@ -72,6 +86,9 @@ struct ContainerState: Equatable {
         self.init(id: id, pid: Int32(pid), startTime: startTime, bundle: bundle, rootfs: rootfs,
                   created: created, annotations: annotations.map { ($0.0, $0.1.string ?? "") },
                   netns: json["netns"]?.string, interfaces: interfaces.compactMap(\.string))
+        cgroupPath = json["cgroupPath"]?.string
+        cgroupVersion = json["cgroupVersion"]?.int64.flatMap { $0 == 1 || $0 == 2 ? Int($0) : nil }
+        memoryMiB = json["memoryMiB"]?.uint64
     }
 
     /// The OCI state (runtime spec, "State"), as `state` prints it.

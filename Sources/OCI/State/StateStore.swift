@@ -27,6 +27,7 @@ struct StateStore {
     /// Creates ROOT/ID; fails if the container exists.
     func create(_ id: String) throws(OCIError) {
         try Files.makeDirectories(root, mode: 0o711)
+        try RootDirectory.check(root)
         guard mkdir(directory(id), 0o700) == 0 else {
             if errno == EEXIST { throw OCIError("container \"\(id)\" already exists") }
             throw .system(directory(id), errno: errno)
@@ -59,7 +60,8 @@ struct StateStore {
 
     func status(_ state: ContainerState) -> ContainerState.Status {
         guard HostProcess.isAlive(pid: state.pid, startTime: state.startTime) else { return .stopped }
-        return Files.exists(fifo(state.id)) ? .created : .running
+        if Files.exists(fifo(state.id)) { return .created }
+        return state.cgroup?.isFrozen == true ? .paused : .running
     }
 
     func remove(_ id: String) throws(OCIError) {

@@ -10,7 +10,7 @@
  *   badcalls wrap     PUTS whose address + length wraps around 2^64
  */
 
-#include "../test.h"
+#include "test.h"
 #include "ukvm_abi.h"
 
 static void hypercall(unsigned nr, uint32_t arg)

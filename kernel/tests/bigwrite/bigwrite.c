@@ -3,7 +3,7 @@
  * newline) to the console in one solo5_console_write call, from the heap.
  */
 
-#include "../test.h"
+#include "test.h"
 
 int solo5_app_main(const struct solo5_start_info *si)
 {

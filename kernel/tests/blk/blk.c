@@ -19,7 +19,7 @@
  * bytes: at CPL 0 under PVM every instruction is emulated.
  */
 
-#include "../test.h"
+#include "test.h"
 
 #define MAX_BLOCK 32768
 #define WORDS(bytes) ((bytes) / sizeof(uint64_t))

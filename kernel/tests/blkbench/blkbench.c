@@ -13,7 +13,7 @@
  *   blkbench: [random ]write|read BYTES bytes in NS ns: KIB KiB/s
  */
 
-#include "../test.h"
+#include "test.h"
 
 static uint8_t buf[SOLO5_BLOCK_IO_MAX];
 

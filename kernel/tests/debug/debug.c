@@ -5,7 +5,7 @@
  * until a debugger sets `release`: something to interrupt.
  */
 
-#include "../test.h"
+#include "test.h"
 
 volatile int answer = 41;
 volatile uint64_t counter;

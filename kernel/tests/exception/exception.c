@@ -1,6 +1,6 @@
 /* exception: faults on purpose; the kernel must report the trap and abort. */
 
-#include "../test.h"
+#include "test.h"
 
 int solo5_app_main(const struct solo5_start_info *si)
 {

@@ -4,7 +4,7 @@
  * against exact results.
  */
 
-#include "../test.h"
+#include "test.h"
 
 typedef float v4sf __attribute__((vector_size(16)));
 

@@ -1,6 +1,6 @@
 /* globals: initialised data, zeroed bss and read-only data load correctly. */
 
-#include "../test.h"
+#include "test.h"
 
 static int data_word = 0x12345678;
 static char data_str[] = "initialised data";

@@ -4,7 +4,7 @@
  * through our monitor. Uses the hvt ABI directly, so it is ukvm-only.
  */
 
-#include "../test.h"
+#include "test.h"
 #include "ukvm_abi.h"
 
 int solo5_app_main(const struct solo5_start_info *si)

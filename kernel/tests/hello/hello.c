@@ -1,6 +1,6 @@
 /* hello: the console example: hello/world four times, then the cmdline. */
 
-#include "../test.h"
+#include "test.h"
 
 int solo5_app_main(const struct solo5_start_info *si)
 {

@@ -9,7 +9,7 @@
  * yield); on the base hvt ABI, three (yield, read, write).
  */
 
-#include "../test.h"
+#include "test.h"
 
 #define MAX_DEVICES 4
 #define ETH_ARP 0x0806

@@ -1,2 +1,2 @@
 /* net2: ping-serve on two NICs; the same program as net, another manifest. */
-#include "../net/net.c"
+#include "net/net.c"

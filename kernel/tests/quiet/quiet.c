@@ -1,6 +1,6 @@
 /* quiet: run with --solo5:quiet, only the application's own output shows. */
 
-#include "../test.h"
+#include "test.h"
 
 int solo5_app_main(const struct solo5_start_info *si)
 {

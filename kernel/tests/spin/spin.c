@@ -3,7 +3,7 @@
  * clock. On our monitor it runs at CPL 3, natively even under PVM.
  */
 
-#include "../test.h"
+#include "test.h"
 
 int solo5_app_main(const struct solo5_start_info *si)
 {

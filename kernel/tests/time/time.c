@@ -3,7 +3,7 @@
  * wall clock is past 2020, and solo5_yield() sleeps 1 s within 10 %.
  */
 
-#include "../test.h"
+#include "test.h"
 
 #define NSEC_PER_SEC 1000000000ULL
 #define WALL_2020 (1577836800ULL * NSEC_PER_SEC)

@@ -4,7 +4,7 @@
  * CPL 0 elsewhere (WRMSR).
  */
 
-#include "../test.h"
+#include "test.h"
 
 static uint64_t block_a[4] = { 0x1111, 0x2222, 0x3333, 0x4444 };
 static uint64_t block_b[4] = { 0xaaaa, 0xbbbb, 0xcccc, 0xdddd };

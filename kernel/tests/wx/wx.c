@@ -9,7 +9,7 @@
  * aborts, or the monitor ends the run. Not stopped, it says so and exits 3.
  */
 
-#include "../test.h"
+#include "test.h"
 
 /* Initialised, so that it lies in .data (writable, not executable). */
 static uint8_t data_code[64] = { 0xcc };

@@ -4,7 +4,7 @@
  * guest's clock (negative: early) and the least and most of them.
  */
 
-#include "../test.h"
+#include "test.h"
 
 static void parse_args(const char *s, uint64_t *ms, uint64_t *count)
 {

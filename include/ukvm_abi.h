@@ -97,6 +97,7 @@
 #define UKVM_HOST_FEATURE_NETIO       (1U << 16)
 #define UKVM_HOST_FEATURE_BLOCK_MULTI (1U << 17)
 #define UKVM_HOST_FEATURE_DEBUG       (1U << 18) /* a debugger takes #DB and #BP */
+#define UKVM_HOST_FEATURE_SET_FS_BASE (1U << 19) /* SET_FS_BASE (ukvm_ext.h) */
 #define UKVM_BLOCK_MAX_REQUEST        0x100000 /* 1 MiB */
 
 /*
@@ -154,7 +155,8 @@ enum ukvm_hypercall {
     UKVM_HYPERCALL_NET_READ = 7,
     UKVM_HYPERCALL_HALT = 8,
     UKVM_HYPERCALL_NETIO = 16,  /* ours: batched network I/O, port 0x510 */
-    UKVM_HYPERCALL_MAX = 17     /* one past the largest number */
+    UKVM_HYPERCALL_SET_FS_BASE = 17, /* ours: the TLS base, port 0x511 */
+    UKVM_HYPERCALL_MAX = 18     /* one past the largest number */
 };
 
 /* Result codes, as solo5_result_t. */

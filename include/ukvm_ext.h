@@ -19,6 +19,10 @@
  *     fault); and, only when the monitor sets UKVM_HOST_FEATURE_DEBUG, #DB
  *     and #BP go to the monitor's debugger, which resumes the guest.
  *
+ *   - SET_FS_BASE: a monitor that offers it sets UKVM_HOST_FEATURE_SET_FS_BASE;
+ *     a guest at CPL 3 on a CPU without FSGSBASE sets its TLS base with
+ *     hypercall UKVM_HYPERCALL_SET_FS_BASE only then.
+ *
  * Dual use, like ukvm_abi.h; assembly files may include it for the note.
  */
 #ifndef UKVM_EXT_H
@@ -95,6 +99,23 @@
  * sent or received.
  */
 #define UKVM_NETIO_MAX_FRAMES     64
+
+/*
+ * SET_FS_BASE: the monitor sets the vCPU's FS base (hypercall
+ * UKVM_HYPERCALL_SET_FS_BASE, port 0x511, offered with
+ * UKVM_HOST_FEATURE_SET_FS_BASE).
+ *
+ * solo5_set_tls_base() sets FS.base: WRMSR at CPL 0, WRFSBASE at CPL 3. But
+ * WRFSBASE needs the FSGSBASE CPU feature (CPUID leaf 7, EBX bit 0, which
+ * the monitor then enables in CR4), and older CPUs, or a hypervisor's CPU
+ * model (QEMU's qemu64), lack it; at CPL 3 WRMSR faults. There the guest
+ * asks the monitor, which writes the base into the vCPU's segment state
+ * (KVM_SET_SREGS) before the guest resumes. A kernel uses this only when
+ * WRFSBASE is not usable; it costs an exit, WRFSBASE none.
+ *
+ * Checks: base must be a canonical address (bits 63 to 47 all equal), else
+ * ret = EINVAL and nothing changes.
+ */
 
 /*
  * Fault reports: the HALT cookie of a kernel that ends on a fault.
@@ -179,6 +200,12 @@ struct ukvm_hc_netio {
     int32_t ret;                /* OUT: enum ukvm_result */
 };
 
+struct ukvm_hc_set_fs_base {
+    uint64_t base;              /* IN: the new FS base */
+    int32_t ret;                /* OUT: enum ukvm_result */
+    uint32_t _pad;
+};
+
 struct ukvm_fault_cookie {
     /* What every hvt monitor reads (upstream's x86_trap_regs). */
     uint64_t cr2;               /* #PF: the faulting address, else 0 */
@@ -226,6 +253,9 @@ UKVM_CHECK_LAYOUT(ukvm_hc_netio, timeout_nsecs, 24);
 UKVM_CHECK_LAYOUT(ukvm_hc_netio, ready_set, 32);
 UKVM_CHECK_LAYOUT(ukvm_hc_netio, rx_filled, 40);
 UKVM_CHECK_LAYOUT(ukvm_hc_netio, ret, 44);
+UKVM_CHECK_SIZE(ukvm_hc_set_fs_base, 16);
+UKVM_CHECK_LAYOUT(ukvm_hc_set_fs_base, base, 0);
+UKVM_CHECK_LAYOUT(ukvm_hc_set_fs_base, ret, 8);
 UKVM_CHECK_SIZE(ukvm_fault_cookie, 192);
 UKVM_CHECK_LAYOUT(ukvm_fault_cookie, cr2, 0);
 UKVM_CHECK_LAYOUT(ukvm_fault_cookie, error_code, 8);

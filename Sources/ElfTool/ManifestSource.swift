@@ -38,7 +38,8 @@ struct ManifestSource: Equatable {
             throw ManifestSourceError(path: ".devices", problem: "missing, or not an array")
         }
         guard list.count < Manifest.maxEntries else {
-            throw ManifestSourceError(path: ".devices", problem: "\(list.count) entries, at most \(Manifest.maxEntries - 1)")
+            throw ManifestSourceError(path: ".devices[]", problem: "too many entries, maximum \(Manifest.maxEntries - 1) "
+                                         + "(\(list.count) given)")
         }
         var source = ManifestSource(devices: [])
         for (i, device) in list.enumerated() {

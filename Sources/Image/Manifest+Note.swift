@@ -21,7 +21,8 @@ extension Manifest {
     package static func parse(_ r: ByteReader, offset: UInt64, size: UInt64) throws(ImageProblem) -> Manifest {
         let mftAt = offset + notePadding
         guard size >= notePadding + headerSize else {
-            throw .invalid("manifest: note of \(size) bytes is too short")
+            // Upstream's wording first: drivers and upstream's tests look for it.
+            throw .invalid("manifest: note does not fall within valid size: \(size) bytes is too short")
         }
         let version = try r.u32(mftAt + Manifest.offset(\.version), "manifest")
         let count = try r.u32(mftAt + Manifest.offset(\.entries), "manifest")

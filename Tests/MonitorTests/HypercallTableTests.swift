@@ -43,7 +43,8 @@ import Testing
         #expect(table.handler(port: 0x500) == nil)
         #expect(table.handler(port: 0x501) != nil)
         #expect(table.handler(port: 0x510) != nil)
-        #expect(table.handler(port: 0x511) == nil)
+        #expect(table.handler(port: 0x511) != nil)
+        #expect(table.handler(port: 0x512) == nil)
         #expect(table.handler(port: 0) == nil)
         #expect(table.handler(port: 0xffff) == nil)
     }
@@ -55,6 +56,6 @@ import Testing
         #expect(h.table.registered == [UKVM_HYPERCALL_WALLTIME, UKVM_HYPERCALL_PUTS, UKVM_HYPERCALL_POLL,
                                        UKVM_HYPERCALL_BLOCK_WRITE, UKVM_HYPERCALL_BLOCK_READ,
                                        UKVM_HYPERCALL_NET_WRITE, UKVM_HYPERCALL_NET_READ,
-                                       UKVM_HYPERCALL_HALT, UKVM_HYPERCALL_NETIO])
+                                       UKVM_HYPERCALL_HALT, UKVM_HYPERCALL_NETIO, UKVM_HYPERCALL_SET_FS_BASE])
     }
 }

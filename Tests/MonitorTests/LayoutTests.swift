@@ -64,6 +64,8 @@ private func layout<T>(_ type: T.Type, _ fields: [PartialKeyPath<T>]) -> (Int, [
         #expect(UKVM_FAULT_TRAP == 1 && UKVM_FAULT_ABORT == 2)
         #expect(UKVM_FAULT_VECTOR_DB == 1 && UKVM_FAULT_VECTOR_BP == 3)
         #expect(UKVM_HOST_FEATURE_DEBUG == 1 << 18)
+        #expect(layout(ukvm_hc_set_fs_base.self, [\.base, \.ret]) == (16, [0, 8]))
+        #expect(UKVM_HOST_FEATURE_SET_FS_BASE == 1 << 19)
     }
 
     /// Every hypercall number, and its port.
@@ -72,11 +74,11 @@ private func layout<T>(_ type: T.Type, _ fields: [PartialKeyPath<T>]) -> (Int, [
             (UKVM_HYPERCALL_WALLTIME, 1), (UKVM_HYPERCALL_PUTS, 2), (UKVM_HYPERCALL_POLL, 3),
             (UKVM_HYPERCALL_BLOCK_WRITE, 4), (UKVM_HYPERCALL_BLOCK_READ, 5), (UKVM_HYPERCALL_NET_WRITE, 6),
             (UKVM_HYPERCALL_NET_READ, 7), (UKVM_HYPERCALL_HALT, 8), (UKVM_HYPERCALL_NETIO, 16),
-            (UKVM_HYPERCALL_MAX, 17),
+            (UKVM_HYPERCALL_SET_FS_BASE, 17), (UKVM_HYPERCALL_MAX, 18),
         ]
         for (call, nr) in numbers { #expect(call.rawValue == nr) }
         #expect(UKVM_HYPERCALL_PIO_BASE == 0x500 && HypercallTable.portBase == 0x500)
-        #expect(HypercallTable.limit == 17)
+        #expect(HypercallTable.limit == 18)
         #expect(UKVM_OK.rawValue == 0 && UKVM_AGAIN.rawValue == 1 && UKVM_EINVAL.rawValue == 2
             && UKVM_EUNSPEC.rawValue == 3)
     }

@@ -5,7 +5,9 @@
 //
 //   UKVM_PROBE=open     open a file                  (openat: never allowed)
 //   UKVM_PROBE=write    write to stdin's descriptor  (write: not on that fd)
-//   UKVM_PROBE=ioctl    KVM_GET_SREGS on the vCPU    (ioctl: not that request)
+//   UKVM_PROBE=ioctl    KVM_GET_FPU on the vCPU      (ioctl: not that request;
+//                       KVM_GET_SREGS may be allowed: SET_FS_BASE uses it
+//                       where the vCPU's CPUID lacks FSGSBASE, as kvm-pvm's)
 //   UKVM_PROBE=mmap     map executable memory        (mmap: not with PROT_EXEC)
 //   UKVM_PROBE=coreescape  with --dumpcore=DIR: create UKVM_PROBE_TARGET
 //                       (outside DIR) through openat on DIR's descriptor,
@@ -44,8 +46,8 @@ TestHooks.afterSandbox = { vcpu in
     case "write":
         _ = write(0, "x", 1)
     case "ioctl":
-        var sregs = kvm_sregs()
-        _ = ckvm_ioctl(vcpu, ckvm_KVM_GET_SREGS, &sregs)
+        var fpu = kvm_fpu()
+        _ = ckvm_ioctl(vcpu, ckvm_KVM_GET_FPU, &fpu)
     case "mmap":
         _ = mmap(nil, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
     case "coreescape":

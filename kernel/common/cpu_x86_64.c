@@ -136,7 +136,8 @@ void cpu_init(void)
         : "rax", "memory");
 }
 
-/* WRMSR at CPL 0; at CPL 3, WRFSBASE, which our monitor enables. */
+/* WRMSR at CPL 0; at CPL 3, WRFSBASE, which our monitor enables, or on a
+ * CPU without FSGSBASE the monitor's SET_FS_BASE (platform_set_fs_base). */
 solo5_result_t solo5_set_tls_base(uintptr_t base)
 {
     if (cpu_cpl() == 0) {
@@ -144,14 +145,15 @@ solo5_result_t solo5_set_tls_base(uintptr_t base)
                 "a"((uint32_t)base), "d"((uint32_t)(base >> 32)));
         return SOLO5_R_OK;
     }
-    /* Ring 3: WRFSBASE, which our monitor enables when the CPU has it. */
     uint32_t r[4];
+    bool fsgsbase = false;
     cpu_cpuid(0, 0, r);
-    if (r[0] < 7)
-        return SOLO5_R_EUNSPEC;
-    cpu_cpuid(7, 0, r);
-    if (!(r[1] & 1))
-        return SOLO5_R_EUNSPEC;
+    if (r[0] >= 7) {
+        cpu_cpuid(7, 0, r);
+        fsgsbase = r[1] & 1;
+    }
+    if (!fsgsbase)
+        return platform_set_fs_base(base);
     __asm__ __volatile__("wrfsbase %0" : : "r"(base));
     return SOLO5_R_OK;
 }

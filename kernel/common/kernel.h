@@ -41,6 +41,10 @@ void platform_exit(int status, const void *cookie) NORETURN;
  * which resumes the guest in the trapped context, if there is one (ukvm
  * with UKVM_HOST_FEATURE_DEBUG); returns at once otherwise. */
 void platform_debug_trap(const struct ukvm_fault_cookie *cookie);
+/* Sets FS.base for a kernel at CPL 3 that cannot use WRFSBASE (no FSGSBASE):
+ * through the monitor where it offers to (ukvm, SET_FS_BASE in ukvm_ext.h);
+ * SOLO5_R_EUNSPEC where nothing can. */
+solo5_result_t platform_set_fs_base(uintptr_t base);
 
 /* ---- start.c: the common boot sequence ---- */
 

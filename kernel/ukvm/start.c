@@ -44,6 +44,7 @@ void _start(const struct ukvm_boot_info *bi)
         cpu_init();
     uint32_t features = usable_features(bi);
     debug_init(features);
+    tls_init(features);
 
     /* --solo5: options first, so that they apply to the messages below;
      * kernel_main()'s second pass finds none left. */

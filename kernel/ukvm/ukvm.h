@@ -27,6 +27,10 @@ static inline void ukvm_hypercall(unsigned nr, volatile void *arg)
  * monitor's debugger takes #DB and #BP. */
 void debug_init(uint32_t features);
 
+/* tls.c: features = the usable host_features (start.c): whether the
+ * monitor sets the FS base for us (platform_set_fs_base). */
+void tls_init(uint32_t features);
+
 /* time.c */
 void time_init(const struct ukvm_boot_info *bi);
 

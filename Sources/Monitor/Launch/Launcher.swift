@@ -63,6 +63,7 @@ final class Launch {
     let block = BlockModule()
     let net = NetModule()
     let debug = DebugModule()
+    let tls = TLSModule()
     var parser = OptionParser()
     /// What the modules add to the exit message (e.g. a core file's path).
     private(set) var notes: [String] = []
@@ -72,11 +73,12 @@ final class Launch {
         // Upstream's tender has no `KERNEL DISK TAP` form: there, the two
         // words after KERNEL are always the guest's.
         parser.legacyFormAllowed = personality == .ukvm
+        debug.upstreamCoreName = personality != .ukvm
     }
 
     /// Every module, in the order of their flags in --help, their set-up and
     /// their shutdown.
-    var modules: [MonitorModule] { [core, block, net, debug] }
+    var modules: [MonitorModule] { [core, block, net, debug, tls] }
 
     /// Runs the monitor for the command line `args`; the modules are shut
     /// down (disks synced) on every path out.
@@ -226,6 +228,8 @@ final class Launch {
         try vm.setMemory(base: memory.base, size: memory.size)
         let vcpu = try vm.createVCPU(id: 0)
         let cpu = try vcpu.setSupportedCPUID()
+        // Without FSGSBASE a CPL-3 guest cannot set its TLS base itself.
+        tls.offered = !cpu.fsgsbase
         try EntryState.buildMemory(memory, cpl3: image.cpl3, protection: image.protection, nx: cpu.nx,
                                    zeroFilled: true)
         try vcpu.setSpecialRegisters(EntryState.specialRegisters(try vcpu.specialRegisters(), cpl3: image.cpl3,

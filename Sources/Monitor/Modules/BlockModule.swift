@@ -77,9 +77,11 @@ final class BlockModule: DeviceModule, DurableModule {
             let text = value.description
             guard let size = DeviceFlag.decimal(text), size >= BlockModule.minSectorSize,
                   size <= BlockModule.maxSectorSize, size & (size - 1) == 0 else {
+                // Upstream's wording too: drivers and upstream's tests look for it.
                 throw .badValue(flag: "--block-sector-size:\(name)", value: text,
                                 expected: "sector size (a power of two, \(BlockModule.minSectorSize) to "
-                                    + "\(BlockModule.maxSectorSize))")
+                                    + "\(BlockModule.maxSectorSize)): Block size must be a multiple of 2 "
+                                    + "greater than or equal 512")
             }
             guard sectorSizes[name] == nil else {
                 throw .duplicateDevice(name: name, flag: "--block-sector-size")
@@ -125,7 +127,8 @@ final class BlockModule: DeviceModule, DurableModule {
             let size = try measure(fd, fail: fail)
             guard size > 0 || allowEmpty else { throw fail("is empty") }
             guard size % sectorSize == 0 else {
-                throw fail("size \(size) is not a multiple of the sector size \(sectorSize)")
+                throw fail("Backing storage size must be block aligned (\(sectorSize) bytes): "
+                    + "size \(size) is not a multiple of the sector size")
             }
             let flags = fcntl(fd, F_GETFL)
             guard flags >= 0, fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0 else {

@@ -205,9 +205,15 @@ final class DebugModule: RunParticipant {
         }
     }
 
+    /// Whether core files take upstream's name, "core.solo5-hvt.PID" (as
+    /// solo5-hvt: drivers and upstream's tests look for that name).
+    var upstreamCoreName = false
+
     /// "core.IMAGE.PID.SECONDS" (when the guest started): the pid and the
-    /// time set runs apart, and O_EXCL refuses what is there.
+    /// time set runs apart, and O_EXCL refuses what is there. As solo5-hvt,
+    /// upstream's "core.solo5-hvt.PID".
     private func coreName(image: String) -> String {
+        if upstreamCoreName { return "core.solo5-hvt.\(pid)" }
         let safe = String(baseName(image).unicodeScalars.prefix(32).map {
             ($0.properties.isAlphabetic && $0.isASCII) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_"
                 || $0 == "." ? Character($0) : "_"

@@ -18,6 +18,18 @@ func builtImages() -> [String] {
     }
 }
 
+/// The manifest.json an image was built from: a test unikernel's
+/// (`kernel/tests/NAME/`), or an application's (`kernel/apps/APP/`, where
+/// `APP-VARIANT` is built from `manifest-VARIANT.json`); nil for none.
+func manifestSource(of name: String) -> String? {
+    let test = repoPath("kernel/tests/\(name)/manifest.json")
+    if FileManager.default.fileExists(atPath: test) { return test }
+    let parts = name.split(separator: "-", maxSplits: 1).map(String.init)
+    let app = repoPath("kernel/apps/\(parts[0])")
+    guard FileManager.default.fileExists(atPath: app) else { return nil }
+    return parts.count == 2 ? "\(app)/manifest-\(parts[1]).json" : "\(app)/manifest.json"
+}
+
 @Suite("solo5-elftool")
 struct ElfToolTests {
     /// query-manifest gives back each test's manifest.json, device for device.
@@ -31,9 +43,8 @@ struct ElfToolTests {
             #expect(r.status == 0, "\(path): \(r)")
             let got = try JSONSerialization.jsonObject(with: Data(r.output.utf8)) as? [String: Any]
             let devices = (got?["devices"] as? [[String: String]]) ?? []
-            let source = repoPath("kernel/tests/\(name)/manifest.json")
             let want: [[String: String]]
-            if let data = FileManager.default.contents(atPath: source) {
+            if let data = manifestSource(of: name).flatMap({ FileManager.default.contents(atPath: $0) }) {
                 let doc = try JSONSerialization.jsonObject(with: data) as? [String: Any]
                 want = (doc?["devices"] as? [[String: String]]) ?? []
             } else {

@@ -820,6 +820,9 @@ static enum ack_result ack_input(struct tcb *t, const struct seg *s, uint64_t no
         t->snd_wl1 = s->seq;
         t->snd_wl2 = s->ack;
     }
+    /* A peer answering our window probes is alive: probing goes on. */
+    if (t->snd_wnd == 0 && s->ack == t->snd_una)
+        t->retries = 0;
     if (fin_sent(t) && t->snd_una == t->snd_max) {
         if (t->state == FIN_WAIT_1) {
             set_state(t, FIN_WAIT_2);
@@ -1008,9 +1011,9 @@ static void on_rto(struct tcb *t, uint64_t now)
         arm_rto(t, now);
         return;
     }
-    if (t->snd_wnd == 0 && t->snd_una == t->snd_max &&
+    if (t->snd_wnd == 0 && seq_le(t->snd_max, t->snd_una + 1) &&
             t->end_off > t->una_off) {
-        /* A window probe: one byte beyond the closed window. */
+        /* A window probe: one byte beyond the closed window (again). */
         send_seg(t, t->snd_una, 0, 1);
         t->snd_nxt = t->snd_max = t->snd_una + 1;
         arm_rto(t, now);

@@ -18,12 +18,15 @@ struct OCIEngineTests {
         static let spin = "localhost/ukvmtest/spin:latest"
         static let net = "localhost/ukvmtest/net:latest"
         static let busybox = "localhost/ukvmtest/busybox:latest"
+        static let memtouch = "localhost/ukvmtest/memtouch:latest"
+        static let yield = "localhost/ukvmtest/yield:latest"
 
         static func load(into engine: ContainerEngine) throws {
             let dir = TempDirectory(name: "engine-images")
             let unikernels: [(String, String, [String])] = [
                 ("hello", hello, ["from", "an", "engine"]), ("status", status, ["7"]),
                 ("spin", spin, ["1000000000000000"]), ("net", net, ["{{service0.ip}}"]),
+                ("memtouch", memtouch, []), ("yield", yield, ["100", "1000000000"]),
             ]
             for (image, ref, args) in unikernels {
                 let archive = dir.path + "/\(image).tar"
@@ -54,6 +57,9 @@ struct OCIEngineTests {
         guestStatus(engine)
         stopBySIGTERM(engine)
         memoryLimit(engine)
+        memoryTouchedNotOOMKilled(engine)
+        stats(engine)
+        topAndPause(engine)
         terminal(engine)
         execRefused(engine)
         netUnikernelAnswersARuncContainer(engine)

@@ -57,7 +57,7 @@ struct OCIKubernetesTests {
         try writeBusyboxImage(dir.path + "/pause.tar", reference: CRIContainerd.sandboxImage,
                               entrypoint: ["/bin/busybox", "sleep", "2147483647"])
         try cri.importImage(dir.path + "/pause.tar")
-        for image in Self.images {
+        for image in Self.images + [Self.memtouch] {
             let archive = dir.path + "/\(image.name).tar"
             let r = run([binPath("ukvm-oci"), "image", "--output", archive, "--name", image.ref,
                          ukvmImage(image.name)] + image.args)
@@ -94,6 +94,8 @@ struct OCIKubernetesTests {
         _ = try cri.json("RuntimeService/StopContainer", ["container_id": spinning, "timeout": 10])
         s = status(cri, spinning)
         #expect(s["state"] as? String == "CONTAINER_EXITED" && s["exit_code"] as? Int == 143, "\(s)")
+
+        try statsUnderLimit(cri, pod: pod)
 
         // A net unikernel answering ping at the pod's address.
         let net = try start(cri, pod: pod, name: "net", ref: Self.images[2].ref)

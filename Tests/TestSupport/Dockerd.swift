@@ -28,6 +28,8 @@ public final class Dockerd: ContainerEngine {
     public let netns: NetNamespace
     public let dir: String
     public let socket: String
+    /// dockerd's plugin directory, outside --exec-root.
+    private let created = PackagePaths(["/run/docker", "/run/docker/plugins"])
     /// The cgroup parent of every container of this daemon.
     public let cgroupParent: String
     private let daemon: Background
@@ -82,6 +84,7 @@ public final class Dockerd: ContainerEngine {
         unmountEverything(below: dir)
         removeCgroups(cgroupParent)
         try? FileManager.default.removeItem(atPath: dir)
+        created.removeCreated()
     }
 
     deinit { cleanUp() }

@@ -31,6 +31,8 @@ public final class Podman: ContainerEngine {
     /// The CNI network, the engine's default here.
     public let network: String
     public let subnet: String
+    /// podman's blob cache, outside --root.
+    private let created = PackagePaths(["/var/lib/containers", "/var/lib/containers/cache"])
 
     public init() throws {
         netns = try NetNamespace()
@@ -88,6 +90,7 @@ public final class Podman: ContainerEngine {
         removeCgroups("libpod_parent")
         sh("rm -rf /var/lib/cni/networks/\(network) /var/lib/cni/results/\(network)-*")
         try? FileManager.default.removeItem(atPath: dir)
+        created.removeCreated()
     }
 
     deinit { cleanUp() }

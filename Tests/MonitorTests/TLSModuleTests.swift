@@ -18,8 +18,8 @@ import Testing
     /// the call is not offered (the vCPU has FSGSBASE), nothing is done.
     @Test func refusals() throws {
         let tls = TLSModule()
-        #expect(try tls.setFSBase(0x1234_0000_0000_0000) == UKVM_EINVAL)
-        #expect(try tls.setFSBase(0x1000) == UKVM_EUNSPEC)
+        #expect(try tls.setFSBase(0x1234_0000_0000_0000) == HypercallStatus.invalid)
+        #expect(try tls.setFSBase(0x1000) == HypercallStatus.unspecified)
         var info = ukvm_boot_info()
         tls.describe(&info)
         #expect(info.host_features == 0)

@@ -36,20 +36,18 @@ final class TLSModule: RunParticipant {
 
     func registerHypercalls(_ table: inout HypercallTable, memory: GuestMemory,
                             wait: DeviceWait) throws(MonitorError) {
-        try table.register(UKVM_HYPERCALL_SET_FS_BASE) { [unowned self] gpa throws(MonitorError) in
-            var hc = try memory.load(ukvm_hc_set_fs_base.self, gpa: gpa, .guestWritable)
-            hc.ret = Int32(try setFSBase(hc.base).rawValue)
-            try memory.store(hc, gpa: gpa, .guestWritable)
-            return .resume
+        try table.register(UKVM_HYPERCALL_SET_FS_BASE, updating: ukvm_hc_set_fs_base.self, in: memory) {
+            [unowned self] hc throws(MonitorError) in
+            hc.ret = try setFSBase(hc.base)
         }
     }
 
     /// Sets FS.base to `base`: EINVAL for an address that is not canonical
     /// (the vCPU would refuse it, or the guest fault on its next use);
     /// EUNSPEC where the call is not offered.
-    func setFSBase(_ base: UInt64) throws(MonitorError) -> ukvm_result {
-        guard TLSModule.isCanonical(base) else { return UKVM_EINVAL }
-        guard offered else { return UKVM_EUNSPEC }
+    func setFSBase(_ base: UInt64) throws(MonitorError) -> Int32 {
+        guard TLSModule.isCanonical(base) else { return HypercallStatus.invalid }
+        guard offered else { return HypercallStatus.unspecified }
         guard let vcpu else { throw .setup("SET_FS_BASE before the vCPU was set up") }
         do {
             var sregs = try vcpu.specialRegisters()
@@ -58,7 +56,7 @@ final class TLSModule: RunParticipant {
         } catch {
             throw .hostIO("SET_FS_BASE: \(error)")
         }
-        return UKVM_OK
+        return HypercallStatus.ok
     }
 
     /// Bits 63 to 47 all equal: a 48-bit virtual address, sign-extended.

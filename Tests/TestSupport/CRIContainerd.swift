@@ -16,9 +16,7 @@ import Foundation
 public let criUnavailable: String? = {
     if let c = containerdUnavailable { return c }
     if let busybox = busyboxUnavailable { return busybox }
-    if !FileManager.default.isExecutableFile(atPath: "/usr/lib/cni/bridge") {
-        return "SKIPPED: CNI's bridge plugin is missing (scripts/setup installs containernetworking-plugins)"
-    }
+    if let cni = cniUnavailable { return cni }
     if sh("/usr/bin/python3 -c 'import grpc, google.protobuf'").status != 0 {
         return "SKIPPED: python3-grpcio or python3-protobuf is missing (scripts/setup installs them)"
     }

@@ -18,9 +18,7 @@ public let podmanUnavailable: String? = {
     if !FileManager.default.isExecutableFile(atPath: "/usr/bin/podman") {
         return "SKIPPED: podman is missing (scripts/setup installs it)"
     }
-    if !FileManager.default.isExecutableFile(atPath: "/usr/lib/cni/bridge") {
-        return "SKIPPED: CNI's bridge plugin is missing (scripts/setup installs containernetworking-plugins)"
-    }
+    if let cni = cniUnavailable { return cni }
     return nil
 }()
 

@@ -126,8 +126,8 @@
  * ignored: the monitor puts the pseudo-header sum there), copies the
  * options into each, and sets PSH and FIN on the last one only.
  */
-#define UKVM_NET_LARGE_MAX        (UKVM_NET_HLEN + 65535)
-#define UKVM_LARGE_SEND_HDR_MAX   (UKVM_NET_HLEN + 60 + 60)
+#define UKVM_NET_LARGE_MAX        65549 /* 14 + 65535 */
+#define UKVM_LARGE_SEND_HDR_MAX   134   /* 14 + 60 + 60: the longest headers */
 #define UKVM_LARGE_SEND_MIN_SEG   64
 
 /*
@@ -337,6 +337,8 @@ UKVM_CHECK_LAYOUT(ukvm_hc_netio, timeout_nsecs, 24);
 UKVM_CHECK_LAYOUT(ukvm_hc_netio, ready_set, 32);
 UKVM_CHECK_LAYOUT(ukvm_hc_netio, rx_filled, 40);
 UKVM_CHECK_LAYOUT(ukvm_hc_netio, ret, 44);
+_Static_assert(UKVM_NET_LARGE_MAX == UKVM_NET_HLEN + 65535, "UKVM_NET_LARGE_MAX");
+_Static_assert(UKVM_LARGE_SEND_HDR_MAX == UKVM_NET_HLEN + 60 + 60, "UKVM_LARGE_SEND_HDR_MAX");
 UKVM_CHECK_SIZE(ukvm_hc_set_fs_base, 16);
 UKVM_CHECK_LAYOUT(ukvm_hc_set_fs_base, base, 0);
 UKVM_CHECK_LAYOUT(ukvm_hc_set_fs_base, ret, 8);

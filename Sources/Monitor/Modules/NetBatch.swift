@@ -109,12 +109,16 @@ final class NetBatch {
     }
 
     /// Every tx frame: an attached device, 1 to ukvm_net_tx_max(mtu) bytes
-    /// the guest may read; every rx buffer: rxMinimum bytes or more the guest
+    /// the guest may read, or a large frame that passes its checks (when
+    /// offered, LargeSend); every rx buffer: rxMinimum bytes or more the guest
     /// may write. Records the frames' host addresses in txData and rxData.
     private func valid(txCount: Int, rxCount: Int, memory: GuestMemory) -> Bool {
         for (i, f) in txFrames.prefix(txCount).enumerated() {
-            guard let s = NetModule.Slot.attached(slots, f.handle), f.len > 0, f.len <= ukvm_net_tx_max(s.mtu),
+            guard let s = NetModule.Slot.attached(slots, f.handle), f.len > 0, f.len <= s.maxFrame,
                   let p = try? memory.pointer(gpa: f.data, count: f.len, .guestReadable) else { return false }
+            // The vCPU is stopped: the frame cannot change before it is sent
+            // (and send() checks its own copy of the headers again).
+            if f.len > ukvm_net_tx_max(s.mtu) && !LargeSend.valid(p, length: f.len, mtu: s.mtu) { return false }
             txData[i] = p
         }
         for (i, f) in rxFrames.prefix(rxCount).enumerated() {

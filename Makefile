@@ -27,7 +27,7 @@ HOSTCC := cc
 # Test unikernels: kernel/tests/NAME/NAME.c (+ optional manifest.json).
 TESTS := hello time exception abort status fpu globals quiet spin tls blk blkbench net net2 yield bigwrite memtouch
 # ukvm only: they use the hvt ABI directly.
-UKVM_ONLY_TESTS := hcbench badcalls wx debug
+UKVM_ONLY_TESTS := hcbench badcalls wx debug largesend
 
 .PHONY: all ukvm virtio monitor test run setup clean install
 all: monitor ukvm virtio

@@ -212,8 +212,11 @@ solo5_result_t solo5_net_write(solo5_handle_t handle, const uint8_t *buf,
 {
     if (!net_check_write(handle, buf, size))
         return SOLO5_R_EINVAL;
-    if (!netio && ring_active() && size <= RING_TX_MAX)
-        return ring_write(handle, buf, size);
+    if (!netio && ring_active()) {
+        if (size <= RING_TX_MAX)
+            return ring_write(handle, buf, size);
+        ring_drain(); /* in order: the ring's frames go first */
+    }
     if (!netio) {
         struct ukvm_hc_net_write arg = {
             .handle = handle, .data = (uintptr_t)buf, .len = size,

@@ -32,7 +32,7 @@
 
 #define BATCH UKVM_NETIO_MAX_FRAMES /* frames per direction per exchange */
 #define POOL_SIZE (128 * 1024)      /* receive buffer bytes */
-#define TX_POOL_SIZE (256 * 1024)   /* send buffer bytes: 3 large frames */
+#define TX_POOL_SIZE (512 * 1024)   /* send buffer bytes: 7 large frames */
 #define SLOT_ALIGN 64
 #define TX_HOLD_NS 200000           /* longest a frame waits while reads go on */
 #define NONE 0xff                   /* end of a list of slots */

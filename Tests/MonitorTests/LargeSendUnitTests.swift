@@ -5,7 +5,6 @@
 // and nothing written for a frame that fails.
 
 import CKVM
-import CNetIf
 import Glibc
 @testable import Monitor
 import Testing
@@ -101,9 +100,11 @@ import Testing
         let n = recv(fds[1], &got, got.count, 0)
         let hs = LargeSend.headerSize
         try #require(n == hs + f.count)
-        let vh = got.withUnsafeBytes { $0.loadUnaligned(as: virtio_net_hdr.self) }
-        #expect(vh.flags == UInt8(VIRTIO_NET_HDR_F_NEEDS_CSUM) && vh.gso_type == UInt8(VIRTIO_NET_HDR_GSO_TCPV4))
-        #expect(vh.hdr_len == 54 && vh.gso_size == 1460 && vh.csum_start == 34 && vh.csum_offset == 16)
+        // struct virtio_net_hdr, little-endian: flags NEEDS_CSUM (1),
+        // gso_type TCPV4 (1), hdr_len, gso_size, csum_start, csum_offset.
+        func u16(_ at: Int) -> Int { Int(got[at]) | Int(got[at + 1]) << 8 }
+        #expect(hs == 10 && got[0] == 1 && got[1] == 1)
+        #expect(u16(2) == 54 && u16(4) == 1460 && u16(6) == 34 && u16(8) == 16)
         let ls = try #require(Self.check(f))
         #expect(got[hs + 50] == UInt8(ls.pseudo_sum >> 8) && got[hs + 51] == UInt8(ls.pseudo_sum & 0xff))
         #expect(Array(got[hs..<(hs + 50)]) == Array(f[0..<50]))
@@ -121,5 +122,36 @@ import Testing
         let m = recv(fds[1], &got, got.count, 0)
         #expect(m == hs + small.count && got[0..<hs].allSatisfy { $0 == 0 })
         #expect(Array(got[hs..<m]) == small)
+    }
+
+    /// NETIO's in-place I/O: the header goes in the 10 bytes before the
+    /// guest's buffer, which are as they were afterwards.
+    @Test func inPlace() throws {
+        var fds: [Int32] = [-1, -1]
+        try #require(socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue), 0, &fds) == 0)
+        defer { close(fds[0]); close(fds[1]) }
+        let hs = LargeSend.headerSize
+        var memory = [UInt8](repeating: 0xaa, count: 4096)
+        let frame = Self.frame(data: 200)
+        memory.replaceSubrange(64..<(64 + frame.count), with: frame)
+        let r = memory.withUnsafeMutableBytes {
+            LargeSend.writeInPlace(fds[0], $0.baseAddress! + 64, length: UInt64(frame.count))
+        }
+        #expect(r == HypercallStatus.ok)
+        #expect(memory[(64 - hs)..<64].allSatisfy { $0 == 0xaa }, "the room is put back")
+        var got = [UInt8](repeating: 0, count: 4096)
+        let n = recv(fds[1], &got, got.count, 0)
+        #expect(n == hs + frame.count && got[0..<hs].allSatisfy { $0 == 0 } && Array(got[hs..<n]) == frame)
+        // Back: a header and the frame, read with the header in the room.
+        let sent = send(fds[1], got, n, 0)
+        try #require(sent == n)
+        let m = memory.withUnsafeMutableBytes { LargeSend.readInPlace(fds[0], $0.baseAddress! + 1024, 2048) }
+        #expect(m == frame.count && Array(memory[1024..<(1024 + m)]) == frame)
+        #expect(memory[(1024 - hs)..<1024].allSatisfy { $0 == 0xaa }, "the room is put back")
+        // Nothing queued: -1 and EAGAIN, the room still put back.
+        _ = fcntl(fds[0], F_SETFL, O_NONBLOCK)
+        let e = memory.withUnsafeMutableBytes { LargeSend.readInPlace(fds[0], $0.baseAddress! + 1024, 2048) }
+        #expect(e == -1 && errno == EAGAIN)
+        #expect(memory[(1024 - hs)..<1024].allSatisfy { $0 == 0xaa })
     }
 }

@@ -33,6 +33,10 @@ final class NetBatch {
     /// The host addresses of the frames, from the checked guest accessor.
     private let txData: UnsafeMutableBufferPointer<UnsafeMutableRawPointer>
     private let rxData: UnsafeMutableBufferPointer<UnsafeMutableRawPointer>
+    /// Whether the bytes just before each frame are guest memory the guest
+    /// may write: room for a tap's virtio-net header (LargeSend.inPlace).
+    private let txRoom: UnsafeMutableBufferPointer<Bool>
+    private let rxRoom: UnsafeMutableBufferPointer<Bool>
 
     static let maxFrames = UInt32(UKVM_NETIO_MAX_FRAMES)
     static let frameSize = MemoryLayout<ukvm_netio_frame>.size
@@ -51,6 +55,8 @@ final class NetBatch {
         rxFrames = .allocate(capacity: n)
         txData = .allocate(capacity: n)
         rxData = .allocate(capacity: n)
+        txRoom = .allocate(capacity: n)
+        rxRoom = .allocate(capacity: n)
     }
 
     deinit {
@@ -58,6 +64,8 @@ final class NetBatch {
         rxFrames.deallocate()
         txData.deallocate()
         rxData.deallocate()
+        txRoom.deallocate()
+        rxRoom.deallocate()
     }
 
     /// Carries out one NETIO request, filling in its OUT fields.
@@ -120,12 +128,14 @@ final class NetBatch {
             // (and send() checks its own copy of the headers again).
             if f.len > ukvm_net_tx_max(s.mtu) && !LargeSend.valid(p, length: f.len, mtu: s.mtu) { return false }
             txData[i] = p
+            txRoom[i] = LargeSend.hasRoom(before: f.data, memory: memory)
         }
         for (i, f) in rxFrames.prefix(rxCount).enumerated() {
             guard f.len >= rxMinimum, let p = try? memory.pointer(gpa: f.data, count: f.len, .guestWritable) else {
                 return false
             }
             rxData[i] = p
+            rxRoom[i] = LargeSend.hasRoom(before: f.data, memory: memory)
         }
         return true
     }
@@ -133,7 +143,11 @@ final class NetBatch {
     /// Writes checked tx frame i to its tap; returns its ukvm_result.
     private func send(_ i: Int) -> Int32 {
         let f = txFrames[i]
-        return NetModule.write(slots[Int(f.handle)], frame: txData[i], length: f.len)
+        let slot = slots[Int(f.handle)]
+        if slot.vnet && txRoom[i] && f.len <= ukvm_net_tx_max(slot.mtu) {
+            return LargeSend.writeInPlace(slot.fd, txData[i], length: f.len)
+        }
+        return NetModule.write(slot, frame: txData[i], length: f.len)
     }
 
     /// Reads frames into the checked rx buffers, taking the devices in turn,
@@ -152,7 +166,9 @@ final class NetBatch {
         let all: UInt64 = handles.count == 64 ? ~0 : (1 << UInt64(handles.count)) - 1
         while filled < count && empty != all {
             for (i, h) in handles.enumerated() where filled < count && empty & (1 << UInt64(i)) == 0 {
-                let n = slots[h].read(rxData[filled], Int(rxFrames[filled].len))
+                let slot = slots[h], length = Int(rxFrames[filled].len)
+                let n = slot.vnet && rxRoom[filled] ? LargeSend.readInPlace(slot.fd, rxData[filled], length)
+                                                    : slot.read(rxData[filled], length)
                 if n > 0 {
                     rxFrames[filled].handle = UInt64(h)
                     rxFrames[filled].len = UInt64(n)

@@ -12,20 +12,24 @@ run:
 containerd is started here as the tests start it (temporary root, state,
 socket), inside a network namespace made here; each container joins
 (`ctr run --with-ns`) a namespace made here whose eth0 is a veth to a
-second namespace, where wrk and curl run. Containers, containerd, its
-shims, mounts, cgroups and namespaces are removed afterwards, also on
+second namespace, where wrk and curl run. All four servers are up at once
+and measured in turn, for three rounds (one with --quick) in a rotating
+order; each figure is the median of its rounds. Containers, containerd,
+its shims, mounts, cgroups and namespaces are removed afterwards, also on
 failure.
 """
+import contextlib
 import io
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import tarfile
 import tempfile
 import time
 
-from bench_http import make_site, measure, nginx, unikernel
+from bench_http import make_site, measure
 
 SERVER = "10.92.0.2"
 CLIENT = "10.92.0.1"
@@ -135,21 +139,24 @@ def _httpd_archive(tmp, oci, kernel, img):
     return out
 
 
-def _nginx_conf():
-    return """worker_processes 1;
+def _nginx_conf(tmp, site):
+    """nginx's configuration, as the `http` rows' host baseline has it (one
+    worker, as the unikernel has one thread), its files under `tmp`."""
+    return f"""worker_processes 1;
 user nobody nogroup;
-pid /tmp/nginx.pid;
+pid {tmp}/nginx.pid;
+error_log stderr;
 daemon off;
-events { worker_connections 1024; }
-http {
+events {{ worker_connections 1024; }}
+http {{
     access_log off;
     sendfile on;
     keepalive_requests 1000000;
-    client_body_temp_path /tmp/body; proxy_temp_path /tmp/proxy;
-    fastcgi_temp_path /tmp/fcgi; uwsgi_temp_path /tmp/uwsgi; scgi_temp_path /tmp/scgi;
-    types { text/html html; application/octet-stream bin; }
-    server { listen 80; root /srv/site; }
-}
+    client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fcgi; uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
+    types {{ text/html html; application/octet-stream bin; }}
+    server {{ listen 80; root {site}; }}
+}}
 """
 
 
@@ -169,7 +176,7 @@ def _nginx_archive(tmp, site):
             files[parts[0]] = parts[0]      # the loader itself
     layer = os.path.join(tmp, "nginx-layer.tar")
     texts = {"/etc/passwd": "root:x:0:0:root:/:/bin/false\nnobody:x:65534:65534:nobody:/:/bin/false\n",
-             "/etc/group": "root:x:0:\nnogroup:x:65534:\n", "/etc/nginx/nginx.conf": _nginx_conf()}
+             "/etc/group": "root:x:0:\nnogroup:x:65534:\n", "/etc/nginx/nginx.conf": _nginx_conf("/tmp", "/srv/site")}
 
     def add_text(t, path, text):
         info = tarfile.TarInfo(path.lstrip("/"))
@@ -230,25 +237,85 @@ def _readable(info):
     return info
 
 
-def _serve(containerd, runtime, ref, cid, quick):
-    """Runs image `ref` as container `cid` in a namespace pair of its own,
-    measures it from the clients' namespace, removes it."""
+def _wait_answer(cli, what):
+    for _ in range(600):
+        if subprocess.run(["ip", "netns", "exec", cli, "curl", "-s", "-o", "/dev/null", "--max-time", "1",
+                           f"http://{SERVER}/"]).returncode == 0:
+            return
+        time.sleep(0.1)
+    raise SystemExit(f"bench http-oci: {what} never answered")
+
+
+@contextlib.contextmanager
+def _container(containerd, runtime, ref, cid):
+    """Image `ref` running as container `cid` in a namespace pair of its
+    own; yields the clients' namespace; removes both."""
     box, cli = f"bhoci{os.getpid()}{cid}", f"bhocl{os.getpid()}{cid}"
     try:
         _server_pair(box, cli)
         containerd(["run", "-d", "--with-ns", f"network:/var/run/netns/{box}"] + runtime + [ref, cid])
-        for _ in range(600):
-            if subprocess.run(["ip", "netns", "exec", cli, "curl", "-s", "-o", "/dev/null", "--max-time", "1",
-                               f"http://{SERVER}/"]).returncode == 0:
-                break
-            time.sleep(0.1)
-        else:
-            raise SystemExit(f"bench http-oci: {cid} never answered")
-        return measure(cli, SERVER, quick)
+        _wait_answer(cli, cid)
+        yield cli
     finally:
         containerd.remove(cid)
         _drop_netns(cli)
         _drop_netns(box)
+
+
+@contextlib.contextmanager
+def _direct(argv):
+    """The server `argv` on tap0 in a namespace of its own, where the
+    clients run too (as the `http` rows run it)."""
+    ns = f"bhodi{os.getpid()}"
+    guest = None
+    try:
+        _netns(ns)
+        _run(["ip", "-n", ns, "tuntap", "add", "dev", "tap0", "mode", "tap"])
+        _run(["ip", "-n", ns, "addr", "add", f"{CLIENT}/24", "dev", "tap0"])
+        _run(["ip", "-n", ns, "link", "set", "tap0", "up"])
+        guest = subprocess.Popen(["ip", "netns", "exec", ns] + argv, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        _wait_answer(ns, "ukvm")
+        yield ns
+    finally:
+        _drop_netns(ns)
+        if guest:
+            guest.wait()
+
+
+@contextlib.contextmanager
+def _host_nginx(tmp, site):
+    """nginx on the host (one worker, the same configuration as in the
+    container) in one namespace, the clients in another, a veth between."""
+    srv, cli = f"bhong{os.getpid()}", f"bhocn{os.getpid()}"
+    conf = os.path.join(tmp, "nginx-host.conf")
+    with open(conf, "w") as f:
+        f.write(_nginx_conf(tmp, site))
+    server = None
+    try:
+        _server_pair(srv, cli)
+        server = subprocess.Popen(["ip", "netns", "exec", srv, "nginx", "-c", conf, "-p", tmp],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _wait_answer(cli, "nginx")
+        yield cli
+    finally:
+        _drop_netns(cli)
+        _drop_netns(srv)
+        if server:
+            server.wait()
+
+
+def _rounds(servers, quick):
+    """Each server measured in turn (measure() of the `http` rows), for
+    several rounds, the order rotating: the machine's noise falls on all
+    alike. Returns each server's median of each figure."""
+    n = 1 if quick else 3
+    runs = {name: [] for name in servers}
+    names = list(servers)
+    for i in range(n):
+        for name in names[i % len(names):] + names[:i % len(names)]:
+            runs[name].append(measure(servers[name], SERVER, quick))
+    return {name: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for name, rs in runs.items()}
 
 
 def bench_http_oci(row, build, quick):
@@ -260,30 +327,33 @@ def bench_http_oci(row, build, quick):
     if os.getuid() != 0 or missing:
         print(f"http-oci: SKIPPED: needs root and {', '.join(missing) or 'nothing else'} (scripts/setup, make all)")
         return
-    args = ["--log=warn"]
     with tempfile.TemporaryDirectory(prefix="bench-http-oci-") as tmp:
         os.chmod(tmp, 0o755)    # nginx's worker is not root
         site, img = make_site(tmp)
         httpd, nginx_image = _httpd_archive(tmp, oci, kernel, img), _nginx_archive(tmp, site)
         daemon_ns = f"bhocd{os.getpid()}"
-        _netns(daemon_ns)
         containerd = None
         try:
+            _netns(daemon_ns)
             containerd = Containerd(tmp, daemon_ns)
             containerd(["image", "import", httpd])
             containerd(["image", "import", nginx_image[0]])
             ukvm_oci = ["--runc-binary", oci, "--runc-root", os.path.join(tmp, "ukvm-oci-root")]
             runc = ["--runc-root", os.path.join(tmp, "runc-root")]
-            uk = _serve(containerd, ukvm_oci, "localhost/bench/httpd:latest", "httpd", quick)
-            rc = _serve(containerd, runc, nginx_image[1], "nginx", quick)
+            direct = [os.path.join(build, "bin", "ukvm"), "--net:service0=tap0", f"--block:storage={img}", kernel,
+                      f"{SERVER}/24", "--log=warn"]
+            with contextlib.ExitStack() as up:
+                servers = {"oci": up.enter_context(_container(containerd, ukvm_oci, "localhost/bench/httpd:latest",
+                                                              "httpd")),
+                           "runc": up.enter_context(_container(containerd, runc, nginx_image[1], "nginx")),
+                           "direct": up.enter_context(_direct(direct)),
+                           "host": up.enter_context(_host_nginx(tmp, site))}
+                r = _rounds(servers, quick)
         finally:
             if containerd:
                 containerd.stop()
             _drop_netns(daemon_ns)
-        devices = ["--net:service0=tap0", f"--block:storage={img}"]
-        direct = unikernel([os.path.join(build, "bin", "ukvm")] + devices + [kernel, "10.90.0.2/24", "10.90.0.1"]
-                           + args, quick, "o")
-        host = nginx(site, tmp, quick)
+    uk, rc, direct, host = r["oci"], r["runc"], r["direct"], r["host"]
     n = "ukvm-oci"
     row(f"http 1 conn req/s ({n})", uk["rps1"], "req/s", "nginx in runc, same ctrd", rc["rps1"])
     row(f"http 1 conn p50/p99 ms ({n})", uk["p50_1"], f"/{uk['p99_1']:.2f}", "nginx in runc p50", rc["p50_1"])

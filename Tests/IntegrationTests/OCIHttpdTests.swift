@@ -26,6 +26,34 @@ struct OCIHttpdTests {
         return (archive, ref)
     }
 
+    /// A content image that is not one: the container ends with the
+    /// server's documented status 2 and its one line, which reaches ctr's
+    /// output; nothing of the container is left.
+    @Test func badContentImage() throws {
+        if let reason = containerdUnavailable ?? networkUnavailable ?? httpdClientsUnavailable {
+            return announceSkip(reason)
+        }
+        let containerd = try Containerd()
+        let box = try NetNamespace(), client = try NetNamespace()
+        try box.addVeth("eth0", address: "\(Self.address)/24", peer: client, peerName: "client0",
+                        peerAddress: "10.74.0.1/24")
+        let garbage = TempFile(size: 4096, name: "httpd-garbage")
+        let archive = TempFile(size: 0, name: "httpd-bad.oci.tar")
+        let ref = "localhost/ukvmtest/httpd-bad:latest"
+        let image = run([binPath("ukvm-oci"), "image", "--output", archive.path, "--name", ref,
+                         "--disk", "storage=\(garbage.path)", ukvmImage("httpd"), "{{service0.cidr}}"])
+        try #require(image.status == 0, "\(image)")
+        try containerd.importImage(archive.path)
+        let r = containerd.ctr(["run", "--rm", "--with-ns", "network:\(box.path)"] + containerd.ukvmOCI
+                               + [ref, "bad1"], timeout: 60)
+        #expect(r.status == 2, "\(r)")
+        #expect(r.output.contains("httpd: error: storage: not an httpd image (bad magic"), "\(r)")
+        #expect(containerd.ctr(["container", "ls", "-q"]).output.isEmpty)
+        #expect(containerd.stateEntries.isEmpty, "state left: \(containerd.stateEntries)")
+        #expect(cgroupsLeft(containerd, "bad1").isEmpty, "cgroups left: \(cgroupsLeft(containerd, "bad1"))")
+        #expect(!sh("tc -n \(box.name) qdisc show dev eth0").output.contains("ingress"), "a redirect is left")
+    }
+
     /// The container's cgroup directories still present (containerd names
     /// it /NAMESPACE/ID), in every hierarchy.
     func cgroupsLeft(_ containerd: Containerd, _ id: String) -> [String] {

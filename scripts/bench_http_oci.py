@@ -160,12 +160,9 @@ http {{
 """
 
 
-def _nginx_archive(tmp, site):
-    """A Docker archive (which `ctr image import` takes) of the host's nginx:
-    the binary, every library ldd names (at the path the loader looks for
-    it), passwd and group for its worker's user, a config like the host
-    baseline's, and the site. Returns (archive, reference)."""
-    ref = "localhost/bench/nginx:latest"
+def _nginx_files():
+    """The host's nginx and every library ldd names, by the path the loader
+    looks for each (the loader itself included): {path in image: host file}."""
     nginx_bin = shutil.which("nginx", path="/usr/sbin:/usr/bin:/sbin")
     files = {"/usr/sbin/nginx": nginx_bin}
     for line in _run(["ldd", nginx_bin]).stdout.splitlines():
@@ -173,67 +170,91 @@ def _nginx_archive(tmp, site):
         if "=>" in parts and len(parts) > 2 and parts[2].startswith("/"):
             files[parts[2]] = parts[2]
         elif parts and parts[0].startswith("/"):
-            files[parts[0]] = parts[0]      # the loader itself
-    layer = os.path.join(tmp, "nginx-layer.tar")
-    texts = {"/etc/passwd": "root:x:0:0:root:/:/bin/false\nnobody:x:65534:65534:nobody:/:/bin/false\n",
-             "/etc/group": "root:x:0:\nnogroup:x:65534:\n", "/etc/nginx/nginx.conf": _nginx_conf("/tmp", "/srv/site")}
+            files[parts[0]] = parts[0]
+    return files
 
-    def add_text(t, path, text):
-        info = tarfile.TarInfo(path.lstrip("/"))
-        data = text.encode()
-        info.size, info.mode = len(data), 0o644
-        t.addfile(info, io.BytesIO(data))
 
-    def add_dir(t, path, mode=0o755):
+class _Layer:
+    """A tar layer being written: files owned by root, parents made first."""
+
+    def __init__(self, path):
+        self.tar = tarfile.open(path, "w")
+        self.dirs = set()
+
+    def dir(self, path, mode=0o755):
+        if path in self.dirs:
+            return
+        self.dirs.add(path)
         info = tarfile.TarInfo(path.lstrip("/"))
         info.type, info.mode = tarfile.DIRTYPE, mode
-        t.addfile(info)
+        self.tar.addfile(_root_owned(info))
 
-    made = set()
-    with tarfile.open(layer, "w") as t:
-        def parents(path):
-            parts = path.strip("/").split("/")[:-1]
-            for i in range(1, len(parts) + 1):
-                d = "/" + "/".join(parts[:i])
-                if d not in made:
-                    made.add(d)
-                    add_dir(t, d)
-        for dst, src in sorted(files.items()):
-            parents(dst)
-            t.add(os.path.realpath(src), arcname=dst.lstrip("/"), filter=_root_owned)
-        for dst, text in texts.items():
-            parents(dst)
-            add_text(t, dst, text)
-        add_dir(t, "/tmp", 0o1777)
-        for d in ("/srv", "/srv/site"):
-            add_dir(t, d)
-        for name in sorted(os.listdir(site)):
-            t.add(os.path.join(site, name), arcname=f"srv/site/{name}", filter=_readable)
+    def parents(self, path):
+        parts = path.strip("/").split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            self.dir("/" + "/".join(parts[:i]))
+
+    def file(self, path, host_file, mode=None):
+        self.parents(path)
+        info = self.tar.gettarinfo(os.path.realpath(host_file), arcname=path.lstrip("/"))
+        if mode is not None:
+            info.mode = mode
+        with open(host_file, "rb") as f:
+            self.tar.addfile(_root_owned(info), f)
+
+    def text(self, path, text):
+        self.parents(path)
+        data = text.encode()
+        info = tarfile.TarInfo(path.lstrip("/"))
+        info.size, info.mode = len(data), 0o644
+        self.tar.addfile(_root_owned(info), io.BytesIO(data))
+
+    def close(self):
+        self.tar.close()
+
+
+def _docker_archive(tmp, name, layer, ref, entrypoint, cmd):
+    """A Docker archive (manifest.json, config, one layer), which `ctr image
+    import` takes; the layer file is moved into it."""
     digest = _run(["sha256sum", layer]).stdout.split()[0]
-    image = os.path.join(tmp, "nginx-image")
+    image = os.path.join(tmp, name + "-image")
     os.makedirs(image)
     shutil.move(layer, os.path.join(image, "layer.tar"))
     with open(os.path.join(image, "config.json"), "w") as f:
-        json.dump({"architecture": "amd64", "os": "linux",
-                   "config": {"Entrypoint": ["/usr/sbin/nginx"], "Cmd": ["-c", "/etc/nginx/nginx.conf"]},
+        json.dump({"architecture": "amd64", "os": "linux", "config": {"Entrypoint": entrypoint, "Cmd": cmd},
                    "rootfs": {"type": "layers", "diff_ids": ["sha256:" + digest]}}, f)
     with open(os.path.join(image, "manifest.json"), "w") as f:
         json.dump([{"Config": "config.json", "RepoTags": [ref], "Layers": ["layer.tar"]}], f)
-    archive = os.path.join(tmp, "nginx.tar")
+    archive = os.path.join(tmp, name + ".tar")
     _run(["tar", "-C", image, "-cf", archive, "manifest.json", "config.json", "layer.tar"])
     shutil.rmtree(image)
+    return archive
+
+
+def _nginx_archive(tmp, site):
+    """An image of the host's nginx made here, without a registry: the
+    binary and its libraries, passwd and group for its worker's user, the
+    configuration of the host baseline, and the site. Returns (archive,
+    reference)."""
+    ref = "localhost/bench/nginx:latest"
+    path = os.path.join(tmp, "nginx-layer.tar")
+    layer = _Layer(path)
+    for dst, src in sorted(_nginx_files().items()):
+        layer.file(dst, src)
+    layer.text("/etc/passwd", "root:x:0:0:root:/:/bin/false\nnobody:x:65534:65534:nobody:/:/bin/false\n")
+    layer.text("/etc/group", "root:x:0:\nnogroup:x:65534:\n")
+    layer.text("/etc/nginx/nginx.conf", _nginx_conf("/tmp", "/srv/site"))
+    layer.dir("/tmp", 0o1777)
+    for name in sorted(os.listdir(site)):
+        layer.file(f"/srv/site/{name}", os.path.join(site, name), mode=0o644)
+    layer.close()
+    archive = _docker_archive(tmp, "nginx", path, ref, ["/usr/sbin/nginx"], ["-c", "/etc/nginx/nginx.conf"])
     return archive, ref
 
 
 def _root_owned(info):
     info.uid = info.gid = 0
     info.uname = info.gname = "root"
-    return info
-
-
-def _readable(info):
-    info = _root_owned(info)
-    info.mode = 0o644
     return info
 
 

@@ -7,12 +7,15 @@ run:
   the same engine path): an image made here from the host's nginx binary,
   the libraries it links and the same files, no registry or network needed;
 - nginx on the host over a veth pair (as in the `http` rows);
-- the same httpd.ukvm on ukvm directly (what the container path costs).
+- the same httpd.ukvm on ukvm directly (what the container path costs),
+  with the clients on its tap, and again behind the network path ukvm-oci
+  makes for a container (tc redirecting between the tap and a veth), with
+  no engine (what of that cost is the network path).
 
 containerd is started here as the tests start it (temporary root, state,
 socket), inside a network namespace made here; each container joins
 (`ctr run --with-ns`) a namespace made here whose eth0 is a veth to a
-second namespace, where wrk and curl run. All four servers are up at once
+second namespace, where wrk and curl run. All five servers are up at once
 and measured in turn, for three rounds (one with --quick) in a rotating
 order; each figure is the median of its rounds. Containers, containerd,
 its shims, mounts, cgroups and namespaces are removed afterwards, also on
@@ -305,6 +308,39 @@ def _direct(argv):
 
 
 @contextlib.contextmanager
+def _redirected(argv):
+    """The server `argv` on ukvm directly, on the network path ukvm-oci
+    gives a container and without an engine: a tap in the server's
+    namespace, tc redirecting every frame between it and eth0 (a veth to
+    the clients' namespace), the guest on eth0's MAC."""
+    box, cli = f"bhorb{os.getpid()}", f"bhorc{os.getpid()}"
+    guest = None
+    try:
+        _server_pair(box, cli)
+        _run(["ip", "-n", box, "tuntap", "add", "dev", "tap0", "mode", "tap"])
+        _run(["ip", "-n", box, "link", "set", "tap0", "up"])
+        for source, target in (("eth0", "tap0"), ("tap0", "eth0")):
+            _run(["tc", "-n", box, "qdisc", "add", "dev", source, "ingress"])
+            _run(["tc", "-n", box, "filter", "add", "dev", source, "parent", "ffff:", "protocol", "all", "u32",
+                  "match", "u32", "0", "0", "action", "mirred", "egress", "redirect", "dev", target])
+        mac = _mac(box, "eth0")
+        guest = subprocess.Popen(["ip", "netns", "exec", box] + argv[:1] + [f"--net-mac:service0={mac}"] + argv[1:],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _wait_answer(cli, "ukvm behind tc")
+        yield cli
+    finally:
+        _drop_netns(cli)
+        _drop_netns(box)
+        if guest:
+            guest.wait()
+
+
+def _mac(ns, dev):
+    out = _run(["ip", "-n", ns, "-o", "link", "show", dev]).stdout.split()
+    return out[out.index("link/ether") + 1]
+
+
+@contextlib.contextmanager
 def _host_nginx(tmp, site):
     """nginx on the host (one worker, the same configuration as in the
     container) in one namespace, the clients in another, a veth between."""
@@ -368,13 +404,14 @@ def bench_http_oci(row, build, quick):
                                                               "httpd")),
                            "runc": up.enter_context(_container(containerd, runc, nginx_image[1], "nginx")),
                            "direct": up.enter_context(_direct(direct)),
+                           "tc": up.enter_context(_redirected(direct)),
                            "host": up.enter_context(_host_nginx(tmp, site))}
                 r = _rounds(servers, quick)
         finally:
             if containerd:
                 containerd.stop()
             _drop_netns(daemon_ns)
-    uk, rc, direct, host = r["oci"], r["runc"], r["direct"], r["host"]
+    uk, rc, direct, tc, host = r["oci"], r["runc"], r["direct"], r["tc"], r["host"]
     n = "ukvm-oci"
     row(f"http 1 conn req/s ({n})", uk["rps1"], "req/s", "nginx in runc, same ctrd", rc["rps1"])
     row(f"http 1 conn p50/p99 ms ({n})", uk["p50_1"], f"/{uk['p99_1']:.2f}", "nginx in runc p50", rc["p50_1"])
@@ -387,6 +424,9 @@ def bench_http_oci(row, build, quick):
     row(f"http 1 conn req/s ({n})", uk["rps1"], "req/s", "ukvm directly", direct["rps1"])
     row(f"http 64 conns req/s ({n})", uk["rps64"], "req/s", "ukvm directly", direct["rps64"])
     row(f"http 64 MiB download MiB/s ({n})", uk["mbs"], "MiB/s", "ukvm directly", direct["mbs"])
+    row(f"http 1 conn req/s ({n})", uk["rps1"], "req/s", "ukvm, tc+veth, no engine", tc["rps1"])
+    row(f"http 64 conns req/s ({n})", uk["rps64"], "req/s", "ukvm, tc+veth, no engine", tc["rps64"])
+    row(f"http 64 MiB download MiB/s ({n})", uk["mbs"], "MiB/s", "ukvm, tc+veth, no engine", tc["mbs"])
     row("http 1 conn p50/p99 ms (nginx in runc)", rc["p50_1"], f"/{rc['p99_1']:.2f}", "nginx over veth p50",
         host["p50_1"])
     row("http 64 conns req/s (nginx in runc)", rc["rps64"], "req/s", "nginx over veth", host["rps64"])

@@ -10,12 +10,14 @@ run:
 - the same httpd.ukvm on ukvm directly (what the container path costs),
   with the clients on its tap, and again behind the network path ukvm-oci
   makes for a container (tc redirecting between the tap and a veth), with
-  no engine (what of that cost is the network path).
+  no engine (what of that cost is the network path), and the same again
+  in cgroups of its own, as a container's process is (what the cgroups
+  cost).
 
 containerd is started here as the tests start it (temporary root, state,
 socket), inside a network namespace made here; each container joins
 (`ctr run --with-ns`) a namespace made here whose eth0 is a veth to a
-second namespace, where wrk and curl run. All five servers are up at once
+second namespace, where wrk and curl run. All six servers are up at once
 and measured in turn, for three rounds (one with --quick) in a rotating
 order; each figure is the median of its rounds. Containers, containerd,
 its shims, mounts, cgroups and namespaces are removed afterwards, also on
@@ -308,12 +310,14 @@ def _direct(argv):
 
 
 @contextlib.contextmanager
-def _redirected(argv):
+def _redirected(argv, tag, cgroup=False):
     """The server `argv` on ukvm directly, on the network path ukvm-oci
     gives a container and without an engine: a tap in the server's
     namespace, tc redirecting every frame between it and eth0 (a veth to
-    the clients' namespace), the guest on eth0's MAC."""
-    box, cli = f"bhorb{os.getpid()}", f"bhorc{os.getpid()}"
+    the clients' namespace), the guest on eth0's MAC. With `cgroup`, the
+    monitor starts in cgroups of its own, as a container's process does."""
+    box, cli = f"bhorb{os.getpid()}{tag}", f"bhorc{os.getpid()}{tag}"
+    groups = _cgroup_dirs(f"benchhttp{os.getpid()}{tag}") if cgroup else []
     guest = None
     try:
         _server_pair(box, cli)
@@ -323,9 +327,12 @@ def _redirected(argv):
             _run(["tc", "-n", box, "qdisc", "add", "dev", source, "ingress"])
             _run(["tc", "-n", box, "filter", "add", "dev", source, "parent", "ffff:", "protocol", "all", "u32",
                   "match", "u32", "0", "0", "action", "mirred", "egress", "redirect", "dev", target])
+        for g in groups:
+            os.makedirs(g, exist_ok=True)
         mac = _mac(box, "eth0")
         guest = subprocess.Popen(["ip", "netns", "exec", box] + argv[:1] + [f"--net-mac:service0={mac}"] + argv[1:],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                 preexec_fn=lambda: _join_cgroups(groups))
         _wait_answer(cli, "ukvm behind tc")
         yield cli
     finally:
@@ -333,6 +340,23 @@ def _redirected(argv):
         _drop_netns(box)
         if guest:
             guest.wait()
+        for g in groups:
+            subprocess.run(["rmdir", g], capture_output=True)
+
+
+def _cgroup_dirs(name):
+    """The cgroups a container's process gets for CPU, memory and PIDs:
+    one directory per v1 hierarchy, or one on the unified hierarchy."""
+    if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        return [f"/sys/fs/cgroup/{name}"]
+    return sorted({os.path.realpath(f"/sys/fs/cgroup/{h}") + "/" + name
+                   for h in ("cpu", "cpuacct", "memory", "pids") if os.path.isdir(f"/sys/fs/cgroup/{h}")})
+
+
+def _join_cgroups(groups):
+    for g in groups:
+        with open(os.path.join(g, "cgroup.procs"), "w") as f:
+            f.write(str(os.getpid()))
 
 
 def _mac(ns, dev):
@@ -404,14 +428,15 @@ def bench_http_oci(row, build, quick):
                                                               "httpd")),
                            "runc": up.enter_context(_container(containerd, runc, nginx_image[1], "nginx")),
                            "direct": up.enter_context(_direct(direct)),
-                           "tc": up.enter_context(_redirected(direct)),
+                           "tc": up.enter_context(_redirected(direct, "t")),
+                           "cg": up.enter_context(_redirected(direct, "g", cgroup=True)),
                            "host": up.enter_context(_host_nginx(tmp, site))}
                 r = _rounds(servers, quick)
         finally:
             if containerd:
                 containerd.stop()
             _drop_netns(daemon_ns)
-    uk, rc, direct, tc, host = r["oci"], r["runc"], r["direct"], r["tc"], r["host"]
+    uk, rc, direct, tc, cg, host = r["oci"], r["runc"], r["direct"], r["tc"], r["cg"], r["host"]
     n = "ukvm-oci"
     row(f"http 1 conn req/s ({n})", uk["rps1"], "req/s", "nginx in runc, same ctrd", rc["rps1"])
     row(f"http 1 conn p50/p99 ms ({n})", uk["p50_1"], f"/{uk['p99_1']:.2f}", "nginx in runc p50", rc["p50_1"])
@@ -427,6 +452,9 @@ def bench_http_oci(row, build, quick):
     row(f"http 1 conn req/s ({n})", uk["rps1"], "req/s", "ukvm, tc+veth, no engine", tc["rps1"])
     row(f"http 64 conns req/s ({n})", uk["rps64"], "req/s", "ukvm, tc+veth, no engine", tc["rps64"])
     row(f"http 64 MiB download MiB/s ({n})", uk["mbs"], "MiB/s", "ukvm, tc+veth, no engine", tc["mbs"])
+    row(f"http 1 conn req/s ({n})", uk["rps1"], "req/s", "ukvm, tc+veth+cgroups", cg["rps1"])
+    row(f"http 64 conns req/s ({n})", uk["rps64"], "req/s", "ukvm, tc+veth+cgroups", cg["rps64"])
+    row(f"http 64 MiB download MiB/s ({n})", uk["mbs"], "MiB/s", "ukvm, tc+veth+cgroups", cg["mbs"])
     row("http 1 conn p50/p99 ms (nginx in runc)", rc["p50_1"], f"/{rc['p99_1']:.2f}", "nginx over veth p50",
         host["p50_1"])
     row("http 64 conns req/s (nginx in runc)", rc["rps64"], "req/s", "nginx over veth", host["rps64"])

@@ -18,8 +18,8 @@ containerd is started here as the tests start it (temporary root, state,
 socket), inside a network namespace made here; each container joins
 (`ctr run --with-ns`) a namespace made here whose eth0 is a veth to a
 second namespace, where wrk and curl run. All six servers are up at once
-and measured in turn, for three rounds (one with --quick) in a rotating
-order; each figure is the median of its rounds. Containers, containerd,
+and measured in turn, for five short rounds (two with --quick) in a
+rotating order; each figure is the median of its rounds. Containers, containerd,
 its shims, mounts, cgroups and namespaces are removed afterwards, also on
 failure.
 """
@@ -387,15 +387,17 @@ def _host_nginx(tmp, site):
 
 
 def _rounds(servers, quick):
-    """Each server measured in turn (measure() of the `http` rows), for
+    """Each server measured in turn (the `http` rows' short measure(): 2 s
+    of wrk at 1 and at 64 connections, one download after a warm one), for
     several rounds, the order rotating: the machine's noise falls on all
-    alike. Returns each server's median of each figure."""
-    n = 1 if quick else 3
+    alike, and many short rounds outvote a burst of it better than a few
+    long ones. Returns each server's median of each figure."""
+    n = 2 if quick else 5
     runs = {name: [] for name in servers}
     names = list(servers)
     for i in range(n):
         for name in names[i % len(names):] + names[:i % len(names)]:
-            runs[name].append(measure(servers[name], SERVER, quick))
+            runs[name].append(measure(servers[name], SERVER, True))
     return {name: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for name, rs in runs.items()}
 
 

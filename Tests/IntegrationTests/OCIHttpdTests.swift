@@ -69,8 +69,8 @@ struct OCIHttpdTests {
 
     /// A page, a 64 MiB file (sha256), 5,000 requests from 64 concurrent
     /// connections without a failure; then SIGTERM, task and container
-    /// deleted: no task, container, snapshot, state, cgroup, tap, redirect
-    /// or process left.
+    /// deleted: no task, container, snapshot, state, cgroup, tap, redirect,
+    /// monitor or shim left.
     @Test func pagesLargeFileAndLoad() throws {
         if let reason = containerdUnavailable ?? networkUnavailable ?? httpdClientsUnavailable {
             return announceSkip(reason)
@@ -116,6 +116,7 @@ struct OCIHttpdTests {
 
         let serving = sh("ip -n \(box.name) -o link show").output
         #expect(serving.contains(": ukvm0-"), "no tap of ukvm-oci's in the container's namespace: \(serving)")
+        #expect(containerd.shimPIDs.count == 1, "shims: \(containerd.shimPIDs)")
 
         // Stopped and deleted as an operator does it.
         let term = containerd.ctr(["task", "kill", "web1"])
@@ -134,6 +135,10 @@ struct OCIHttpdTests {
         #expect(containerd.stateEntries.isEmpty, "state left: \(containerd.stateEntries)")
         #expect(cgroupsLeft(containerd, "web1").isEmpty, "cgroups left: \(cgroupsLeft(containerd, "web1"))")
         if let pid { #expect(kill(pid, 0) != 0, "the monitor, \(pid), is still there") }
+        // The shim goes by itself once its last task is deleted.
+        let shimBy = Date().addingTimeInterval(10)
+        while !containerd.shimPIDs.isEmpty && Date() < shimBy { usleep(20_000) }
+        #expect(containerd.shimPIDs.isEmpty, "shims left: \(containerd.shimPIDs)")
         let links = sh("ip -n \(box.name) -o link show").output
         #expect(!links.contains(": ukvm0-"), "a tap is left: \(links)") // ukvm-oci's ukvm<i>-<hash>
         #expect(!sh("tc -n \(box.name) qdisc show dev eth0").output.contains("ingress"), "a redirect is left")

@@ -117,13 +117,17 @@ enum LargeSend {
 // vCPU is stopped in NETIO, the guest sees none of its memory change, so
 // the header can go in the 10 bytes just before the guest's buffer, which
 // are saved first and put back after. Only where those bytes are guest
-// memory the guest may write itself (hasRoom); the ring, whose guest runs
+// memory the guest may write itself (withRoom); the ring, whose guest runs
 // meanwhile, and anything else use readv and writev.
 extension LargeSend {
-    /// The `headerSize` bytes before `gpa` are guest-writable memory.
-    static func hasRoom(before gpa: UInt64, memory: GuestMemory) -> Bool {
-        gpa >= UInt64(headerSize) && (try? memory.pointer(gpa: gpa - UInt64(headerSize), count: UInt64(headerSize),
-                                                            .guestWritable)) != nil
+    /// The host address of `count` bytes at `gpa` when they and the
+    /// `headerSize` bytes before them are memory the guest may write (one
+    /// check for both: NETIO checks every buffer of every call), else nil.
+    static func withRoom(_ gpa: UInt64, count: UInt64, memory: GuestMemory) -> UnsafeMutableRawPointer? {
+        let size = UInt64(headerSize)
+        guard gpa >= size, case (let total, false) = count.addingReportingOverflow(size),
+              let p = try? memory.pointer(gpa: gpa - size, count: total, .guestWritable) else { return nil }
+        return p + headerSize
     }
 
     /// As write(_:_:_:) with the header in the room before `frame`; a ukvm_result.

@@ -37,6 +37,8 @@ final class NetBatch {
     /// may write: room for a tap's virtio-net header (LargeSend.inPlace).
     private let txRoom: UnsafeMutableBufferPointer<Bool>
     private let rxRoom: UnsafeMutableBufferPointer<Bool>
+    /// Some device has virtio-net headers: rx buffers get room checked.
+    private let anyVnet: Bool
 
     static let maxFrames = UInt32(UKVM_NETIO_MAX_FRAMES)
     static let frameSize = MemoryLayout<ukvm_netio_frame>.size
@@ -50,6 +52,7 @@ final class NetBatch {
         self.wait = wait
         handles = slots.indices.filter { slots[$0].fd >= 0 }
         rxMinimum = ukvm_net_rx_min(handles.map { slots[$0].mtu }.max() ?? 0)
+        anyVnet = handles.contains { slots[$0].vnet }
         let n = Int(NetBatch.maxFrames)
         txFrames = .allocate(capacity: n)
         rxFrames = .allocate(capacity: n)
@@ -122,20 +125,21 @@ final class NetBatch {
     /// may write. Records the frames' host addresses in txData and rxData.
     private func valid(txCount: Int, rxCount: Int, memory: GuestMemory) -> Bool {
         for (i, f) in txFrames.prefix(txCount).enumerated() {
-            guard let s = NetModule.Slot.attached(slots, f.handle), f.len > 0, f.len <= s.maxFrame,
-                  let p = try? memory.pointer(gpa: f.data, count: f.len, .guestReadable) else { return false }
+            guard let s = NetModule.Slot.attached(slots, f.handle), f.len > 0, f.len <= s.maxFrame else { return false }
+            let room = s.vnet ? LargeSend.withRoom(f.data, count: f.len, memory: memory) : nil
+            guard let p = room ?? (try? memory.pointer(gpa: f.data, count: f.len, .guestReadable)) else { return false }
             // The vCPU is stopped: the frame cannot change before it is sent
             // (and send() checks its own copy of the headers again).
             if f.len > ukvm_net_tx_max(s.mtu) && !LargeSend.valid(p, length: f.len, mtu: s.mtu) { return false }
             txData[i] = p
-            txRoom[i] = LargeSend.hasRoom(before: f.data, memory: memory)
+            txRoom[i] = room != nil
         }
         for (i, f) in rxFrames.prefix(rxCount).enumerated() {
-            guard f.len >= rxMinimum, let p = try? memory.pointer(gpa: f.data, count: f.len, .guestWritable) else {
-                return false
-            }
+            guard f.len >= rxMinimum else { return false }
+            let room = anyVnet ? LargeSend.withRoom(f.data, count: f.len, memory: memory) : nil
+            guard let p = room ?? (try? memory.pointer(gpa: f.data, count: f.len, .guestWritable)) else { return false }
             rxData[i] = p
-            rxRoom[i] = LargeSend.hasRoom(before: f.data, memory: memory)
+            rxRoom[i] = room != nil
         }
         return true
     }

@@ -34,7 +34,8 @@ final class NetBatch {
     private let txData: UnsafeMutableBufferPointer<UnsafeMutableRawPointer>
     private let rxData: UnsafeMutableBufferPointer<UnsafeMutableRawPointer>
     /// Whether the bytes just before each frame are guest memory the guest
-    /// may write: room for a tap's virtio-net header (LargeSend.inPlace).
+    /// may write: room for a tap's virtio-net header (LargeSend's in-place
+    /// reads and writes).
     private let txRoom: UnsafeMutableBufferPointer<Bool>
     private let rxRoom: UnsafeMutableBufferPointer<Bool>
     /// Some device has virtio-net headers: rx buffers get room checked.

@@ -235,7 +235,8 @@ final class NetModule: DeviceModule, PolledModule {
     /// ones (Slot.shared).
     func sandboxNeeds(_ context: SandboxContext) -> SandboxNeeds {
         let attached = slots.filter { $0.fd >= 0 }
-        return .calls([.write, .read, .writev, .readv], on: attached.filter { !$0.shared }.map(\.fd), why: "taps")
+        return .calls([.write, .read], on: attached.filter { !$0.shared }.map(\.fd), why: "taps")
+            + .calls([.writev, .readv], on: attached.filter(\.vnet).map(\.fd), why: "taps with virtio-net headers")
             + .calls([.pwritev2, .preadv2], on: attached.filter(\.shared).map(\.fd), why: "inherited taps")
             + (ring?.sandboxNeeds ?? .none)
     }

@@ -23,7 +23,8 @@ enum DeviceBinding {
                         in manifest: Manifest) throws(MonitorError) -> [(module: DeviceModule, handle: Int)] {
         var bound: [(module: DeviceModule, handle: Int)] = []
         for m in modules.compactMap({ $0.asDevice }) {
-            let names = Set(m.requests.map { $0.name })
+            // A handful of devices: arrays, where a Set would bring in hashing.
+            let names = m.requests.map { $0.name }
             for option in m.deviceOptions where !names.contains(option.name) {
                 throw .optionForUnattachedDevice(flag: option.flag, name: option.name)
             }
@@ -32,7 +33,7 @@ enum DeviceBinding {
                 bound.append((m, h))
             }
         }
-        let handles = Set(bound.map { $0.handle })
+        let handles = bound.map { $0.handle }
         for (h, e) in manifest.entries.enumerated() where h > 0 && !handles.contains(h) {
             throw .deviceNotAttached(name: e.name, flag: flag(for: e))
         }

@@ -11,7 +11,6 @@ import Image
 enum DeviceBinding {
     /// Attaches every requested device to `manifest`, filling in its entry.
     static func attach(_ modules: [MonitorModule], to manifest: inout Manifest) throws(MonitorError) {
-        let modules = modules.compactMap { $0.asDevice }
         for (m, h) in try resolve(modules, in: manifest) {
             try m.attach(&manifest.entries[h], handle: h)
         }

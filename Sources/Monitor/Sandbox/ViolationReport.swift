@@ -50,6 +50,12 @@ enum ViolationReport {
             bytes = UnsafePointer(p)
             count = utf8.count
         }
+
+        /// A literal's own bytes, in the executable: nothing copied.
+        init(_ literal: StaticString) {
+            bytes = literal.utf8Start
+            count = literal.utf8CodeUnitCount
+        }
     }
 
     /// The longest line: prefix, what, name, number.

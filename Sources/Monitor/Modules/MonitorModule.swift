@@ -84,7 +84,7 @@ protocol MonitorModule: AnyObject {
     /// (ModuleCapabilities.swift). The compiler picks each answer when the
     /// module is declared; a cast (`as?`) would search every protocol
     /// conformance in the executable at run time, the first time for each
-    /// module and capability: 40 % of a boot's instructions (docs/density.md).
+    /// module and capability: 44 % of a boot's instructions (docs/density.md).
     var asDevice: DeviceModule? { get }
     var asPolled: PolledModule? { get }
     var asDurable: DurableModule? { get }

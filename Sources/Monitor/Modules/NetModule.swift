@@ -213,8 +213,8 @@ final class NetModule: DeviceModule, PolledModule {
     /// ones (Slot.shared).
     func sandboxNeeds(_ context: SandboxContext) -> SandboxNeeds {
         let attached = slots.filter { $0.fd >= 0 }
-        return .calls([.write, .read], on: attached.filter { !$0.shared }.map(\.fd), why: "taps")
-            + .calls([.pwritev2, .preadv2], on: attached.filter(\.shared).map(\.fd), why: "inherited taps")
+        return .calls([.write, .read], on: attached.filter { !$0.shared }.map { $0.fd }, why: "taps")
+            + .calls([.pwritev2, .preadv2], on: attached.filter { $0.shared }.map { $0.fd }, why: "inherited taps")
             + (ring?.sandboxNeeds ?? .none)
     }
 

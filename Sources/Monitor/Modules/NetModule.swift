@@ -107,7 +107,7 @@ final class NetModule: DeviceModule, PolledModule {
 
     func describe(_ info: inout ukvm_boot_info) {
         if offersNETIO && !targets.isEmpty { info.host_features |= UInt32(UKVM_HOST_FEATURE_NETIO) }
-        if slots.contains(where: \.largeSend) { info.host_features |= UInt32(UKVM_HOST_FEATURE_LARGE_SEND) }
+        if slots.contains(where: { $0.largeSend }) { info.host_features |= UInt32(UKVM_HOST_FEATURE_LARGE_SEND) }
         if let ring {
             info.host_features |= UInt32(UKVM_HOST_FEATURE_RING_IO)
             info.net_ring = ring.gpa
@@ -235,9 +235,9 @@ final class NetModule: DeviceModule, PolledModule {
     /// ones (Slot.shared).
     func sandboxNeeds(_ context: SandboxContext) -> SandboxNeeds {
         let attached = slots.filter { $0.fd >= 0 }
-        return .calls([.write, .read], on: attached.filter { !$0.shared }.map(\.fd), why: "taps")
-            + .calls([.writev, .readv], on: attached.filter(\.vnet).map(\.fd), why: "taps with virtio-net headers")
-            + .calls([.pwritev2, .preadv2], on: attached.filter(\.shared).map(\.fd), why: "inherited taps")
+        return .calls([.write, .read], on: attached.filter { !$0.shared }.map { $0.fd }, why: "taps")
+            + .calls([.writev, .readv], on: attached.filter { $0.vnet }.map { $0.fd }, why: "taps with virtio-net headers")
+            + .calls([.pwritev2, .preadv2], on: attached.filter { $0.shared }.map { $0.fd }, why: "inherited taps")
             + (ring?.sandboxNeeds ?? .none)
     }
 

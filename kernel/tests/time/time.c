@@ -1,6 +1,14 @@
 /*
  * time: clock sanity. The monotonic clock advances and never goes back, the
- * wall clock is past 2020, and solo5_yield() sleeps 1 s within 10 %.
+ * wall clock is past 2020, solo5_yield() returns by its deadline and not
+ * long after, and the wall clock advances with the monotonic clock.
+ *
+ * The bounds are wide on purpose: a loaded host, or a guest emulated by
+ * QEMU, may run us late by a large part of a second, and a test must not
+ * turn the host's scheduling into a verdict. What it catches is a wrong
+ * clock or timer (a sleep that ends early is looped over and measured; one
+ * that never ends is the harness's timeout; one that ends seconds late, or a
+ * wall clock that drifts from the monotonic one, fails here).
  */
 
 #include "test.h"
@@ -36,11 +44,13 @@ int solo5_app_main(const struct solo5_start_info *si)
     solo5_time_t wall_slept = solo5_clock_wall() - wall;
     printf("slept %lu ns (wall %lu ns)\n", (unsigned long)slept,
             (unsigned long)wall_slept);
-    if (slept > NSEC_PER_SEC * 11 / 10) {
-        puts("FAILURE: solo5_yield() slept more than 1.1 s\n");
+    if (slept > NSEC_PER_SEC * 5) {
+        puts("FAILURE: solo5_yield() slept more than 5 s for 1 s\n");
         return SOLO5_EXIT_FAILURE;
     }
-    if (wall_slept < NSEC_PER_SEC * 9 / 10 || wall_slept > NSEC_PER_SEC * 11 / 10) {
+    /* Both intervals start and end within a few instructions of each other. */
+    solo5_time_t drift = wall_slept > slept ? wall_slept - slept : slept - wall_slept;
+    if (drift > NSEC_PER_SEC / 4) {
         puts("FAILURE: wall clock disagrees with the monotonic clock\n");
         return SOLO5_EXIT_FAILURE;
     }

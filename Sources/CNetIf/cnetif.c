@@ -105,3 +105,23 @@ int netif_tap_query(int fd, char name[IFNAMSIZ], short *flags)
     *flags = ifr.ifr_flags;
     return 0;
 }
+
+int netif_tap_vnet_size(int fd, int *size)
+{
+    return ioctl(fd, TUNGETVNETHDRSZ, size) < 0 ? -1 : 0;
+}
+
+int netif_tap_set_vnet_size(int fd, int size)
+{
+    return ioctl(fd, TUNSETVNETHDRSZ, &size) < 0 ? -1 : 0;
+}
+
+int netif_tap_vnet_big_endian(int fd, int *big)
+{
+    return ioctl(fd, TUNGETVNETBE, big) < 0 ? -1 : 0;
+}
+
+int netif_tap_set_offload(int fd, unsigned int offloads)
+{
+    return ioctl(fd, TUNSETOFFLOAD, offloads) < 0 ? -1 : 0;
+}

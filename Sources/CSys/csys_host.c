@@ -39,6 +39,16 @@ ssize_t csys_write_nowait(int fd, const void *buf, size_t len)
     return pwritev2(fd, &iov, 1, -1, RWF_NOWAIT);
 }
 
+ssize_t csys_readv_nowait(int fd, const struct iovec *iov, int count)
+{
+    return preadv2(fd, iov, count, -1, RWF_NOWAIT);
+}
+
+ssize_t csys_writev_nowait(int fd, const struct iovec *iov, int count)
+{
+    return pwritev2(fd, iov, count, -1, RWF_NOWAIT);
+}
+
 int csys_dup3(int oldfd, int newfd, int flags)
 {
     return dup3(oldfd, newfd, flags);

@@ -94,24 +94,36 @@ struct UkvmNetTests {
 
 /// A tap handed over as @FD by a parent that keeps using it (as a
 /// container runtime does): the monitor must not switch the shared file
-/// description to non-blocking mode, during the run or after it.
+/// description to non-blocking mode, during the run or after it. The tap
+/// may carry virtio-net headers (as ukvm-oci's does): the monitor reads
+/// that from the descriptor and frames the traffic with them; a header of
+/// another size is refused.
 @Suite("ukvm: inherited taps",
        .enabled(if: kvmUnavailable == nil, "needs /dev/kvm"),
        .enabled(if: networkUnavailable == nil, "needs root, /dev/net/tun, ip and ping"))
 struct UkvmInheritedTapTests {
+    /// argv: ukvm, image, address, TUNSETIFF flags beside TAP|NO_PI, and
+    /// the virtio-net header size to set (0: leave it).
     static let parent = """
         import fcntl, os, struct, subprocess, sys
         ukvm, image, address = sys.argv[1:4]
+        extra, hdrsize = int(sys.argv[4]), int(sys.argv[5])
         fd = os.open("/dev/net/tun", os.O_RDWR)
-        fcntl.ioctl(fd, 0x400454ca, struct.pack("16sH", b"tap0", 0x0002 | 0x1000))  # TUNSETIFF tap0, TAP|NO_PI
+        fcntl.ioctl(fd, 0x400454ca, struct.pack("16sH", b"tap0", 0x0002 | 0x1000 | extra))  # TUNSETIFF tap0
+        if hdrsize:
+            fcntl.ioctl(fd, 0x400454d8, struct.pack("i", hdrsize))  # TUNSETVNETHDRSZ
         def blocking():
             return fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_NONBLOCK == 0
         print("before", blocking())
         guest = subprocess.Popen([ukvm, "--net:service0=@%d" % fd, image, address], pass_fds=[fd],
                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         for line in guest.stdout:
+            print("guest:", line, end="")
             if "net: serving" in line:
                 break
+        else:
+            print("status", guest.wait())  # it never served
+            sys.exit(0)
         print("during", blocking())
         ping = subprocess.run(["ping", "-c", "2", "-W", "5", address], capture_output=True, text=True)
         print("ping", ping.returncode)
@@ -120,13 +132,31 @@ struct UkvmInheritedTapTests {
         print("after", blocking())
         """
 
-    @Test func sharedDescriptionStaysBlocking() throws {
+    static let vnetHeader = 0x4000   // IFF_VNET_HDR
+
+    func runParent(extraFlags: Int, headerSize: Int) throws -> ProcessResult {
         let ns = try NetNamespace()
         try ns.addTap("tap0", address: "10.71.0.1/24")
-        let r = run(ns.exec(["python3", "-c", Self.parent, monitorPath, ukvmImage("net"), "10.71.0.2"]), timeout: 60)
+        return run(ns.exec(["python3", "-c", Self.parent, monitorPath, ukvmImage("net"), "10.71.0.2",
+                            String(extraFlags), String(headerSize)]), timeout: 60)
+    }
+
+    /// Without headers (the fallback), and with the 10-byte header ukvm-oci sets.
+    @Test(arguments: [(0, 0), (vnetHeader, 10), (vnetHeader, 0)])
+    func sharedDescriptionStaysBlocking(extraFlags: Int, headerSize: Int) throws {
+        let r = try runParent(extraFlags: extraFlags, headerSize: headerSize)
         #expect(r.status == 0, "\(r)")
         for line in ["before True", "during True", "ping 0", "status 143", "after True"] {
             #expect(r.output.contains(line + "\n"), "missing \(line): \(r)")
         }
+    }
+
+    /// A header the monitor does not write (12 bytes, the mergeable-buffers
+    /// one): one line naming it, the documented exit, the guest never runs.
+    @Test func unexpectedHeaderSize() throws {
+        let r = try runParent(extraFlags: Self.vnetHeader, headerSize: 12)
+        #expect(r.output.contains("virtio-net header is 12 bytes, not 10"), "\(r)")
+        #expect(r.output.contains("status 125\n"), "\(r)")
+        #expect(!r.output.contains("net: serving"), "\(r)")
     }
 }

@@ -23,7 +23,7 @@ final class Harness {
         launch.net.inheritTap = { fd, fail throws(MonitorError) in
             var st = stat()
             guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFSOCK else { return try Tap.inherit(fd, fail: fail) }
-            return ("socket", 1500)
+            return Tap.Inherited(name: "socket", mtu: 1500)
         }
         for f in flags { try launch.parser.apply(Argument(f), to: &options, modules: launch.modules) }
         self.manifest = manifest

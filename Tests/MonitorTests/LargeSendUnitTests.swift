@@ -87,14 +87,15 @@ import Testing
 
     /// What reaches the "tap": the virtio-net header, then the frame with
     /// the pseudo-header sum in its checksum field; nothing for a bad frame.
-    @Test func writes() throws {
+    /// The same through the calls for an inherited tap (`shared`: RWF_NOWAIT).
+    @Test(arguments: [false, true]) func writes(shared: Bool) throws {
         var fds: [Int32] = [-1, -1]
         try #require(socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue), 0, &fds) == 0)
         defer { close(fds[0]); close(fds[1]) }
         var one: Int32 = 1 << 20
         setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &one, socklen_t(MemoryLayout<Int32>.size))
         let f = Self.frame(data: 60000)
-        let r = f.withUnsafeBytes { LargeSend.send(fds[0], frame: $0.baseAddress!, length: UInt64(f.count), mtu: Self.mtu) }
+        let r = f.withUnsafeBytes { LargeSend.send(fds[0], shared: shared, frame: $0.baseAddress!, length: UInt64(f.count), mtu: Self.mtu) }
         #expect(r == HypercallStatus.ok)
         var got = [UInt8](repeating: 0, count: 70000)
         let n = recv(fds[1], &got, got.count, 0)
@@ -112,21 +113,27 @@ import Testing
         // A bad one: EINVAL and nothing written.
         var bad = f
         bad[23] = 17
-        let rb = bad.withUnsafeBytes { LargeSend.send(fds[0], frame: $0.baseAddress!, length: UInt64(bad.count), mtu: Self.mtu) }
+        let rb = bad.withUnsafeBytes { LargeSend.send(fds[0], shared: shared, frame: $0.baseAddress!, length: UInt64(bad.count), mtu: Self.mtu) }
         #expect(rb == HypercallStatus.invalid)
         #expect(recv(fds[1], &got, got.count, Int32(MSG_DONTWAIT)) == -1 && errno == EAGAIN)
         // An ordinary frame: a zeroed header, then the frame as it is.
         let small = Self.frame(data: 100)
-        let w = small.withUnsafeBytes { LargeSend.write(fds[0], $0.baseAddress!, small.count) }
+        let w = small.withUnsafeBytes { LargeSend.write(fds[0], shared: shared, $0.baseAddress!, small.count) }
         #expect(w == small.count)
         let m = recv(fds[1], &got, got.count, 0)
         #expect(m == hs + small.count && got[0..<hs].allSatisfy { $0 == 0 })
         #expect(Array(got[hs..<m]) == small)
+        // Back: the header and the frame, read with the header dropped.
+        try #require(Glibc.send(fds[1], got, m, 0) == m)
+        var back = [UInt8](repeating: 0, count: 2048)
+        let k = back.withUnsafeMutableBytes { LargeSend.read(fds[0], shared: shared, $0.baseAddress!, $0.count) }
+        #expect(k == small.count && Array(back[0..<k]) == small)
     }
 
     /// NETIO's in-place I/O: the header goes in the 10 bytes before the
-    /// guest's buffer, which are as they were afterwards.
-    @Test func inPlace() throws {
+    /// guest's buffer, which are as they were afterwards; also through the
+    /// calls for an inherited tap (`shared`), whose reads never block.
+    @Test(arguments: [false, true]) func inPlace(shared: Bool) throws {
         var fds: [Int32] = [-1, -1]
         try #require(socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue), 0, &fds) == 0)
         defer { close(fds[0]); close(fds[1]) }
@@ -135,7 +142,7 @@ import Testing
         let frame = Self.frame(data: 200)
         memory.replaceSubrange(64..<(64 + frame.count), with: frame)
         let r = memory.withUnsafeMutableBytes {
-            LargeSend.writeInPlace(fds[0], $0.baseAddress! + 64, length: UInt64(frame.count))
+            LargeSend.writeInPlace(fds[0], shared: shared, $0.baseAddress! + 64, length: UInt64(frame.count))
         }
         #expect(r == HypercallStatus.ok)
         #expect(memory[(64 - hs)..<64].allSatisfy { $0 == 0xaa }, "the room is put back")
@@ -145,12 +152,12 @@ import Testing
         // Back: a header and the frame, read with the header in the room.
         let sent = send(fds[1], got, n, 0)
         try #require(sent == n)
-        let m = memory.withUnsafeMutableBytes { LargeSend.readInPlace(fds[0], $0.baseAddress! + 1024, 2048) }
+        let m = memory.withUnsafeMutableBytes { LargeSend.readInPlace(fds[0], shared: shared, $0.baseAddress! + 1024, 2048) }
         #expect(m == frame.count && Array(memory[1024..<(1024 + m)]) == frame)
         #expect(memory[(1024 - hs)..<1024].allSatisfy { $0 == 0xaa }, "the room is put back")
         // Nothing queued: -1 and EAGAIN, the room still put back.
-        _ = fcntl(fds[0], F_SETFL, O_NONBLOCK)
-        let e = memory.withUnsafeMutableBytes { LargeSend.readInPlace(fds[0], $0.baseAddress! + 1024, 2048) }
+        if !shared { _ = fcntl(fds[0], F_SETFL, O_NONBLOCK) }
+        let e = memory.withUnsafeMutableBytes { LargeSend.readInPlace(fds[0], shared: shared, $0.baseAddress! + 1024, 2048) }
         #expect(e == -1 && errno == EAGAIN)
         #expect(memory[(1024 - hs)..<1024].allSatisfy { $0 == 0xaa })
     }

@@ -16,7 +16,7 @@ import Testing
     /// The modules of a launch whose inherited fds (@N) all pass for taps.
     func modules() -> Launch {
         let launch = Launch()
-        launch.net.inheritTap = { _, _ in ("tap9", 1500) }
+        launch.net.inheritTap = { _, _ in Tap.Inherited(name: "tap9", mtu: 1500) }
         return launch
     }
 

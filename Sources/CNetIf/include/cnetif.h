@@ -33,4 +33,15 @@ int netif_tap_attach_vnet(int fd, const char *name);
  * flags it was attached with (IFF_TAP, IFF_NO_PI, ...). */
 int netif_tap_query(int fd, char name[IFNAMSIZ], short *flags);
 
+/* TUNGETVNETHDRSZ and TUNSETVNETHDRSZ: the size of the virtio-net header
+ * a tap attached with IFF_VNET_HDR puts before every frame. */
+int netif_tap_vnet_size(int fd, int *size);
+int netif_tap_set_vnet_size(int fd, int size);
+/* TUNGETVNETBE: whether the header's fields are big-endian (EINVAL where
+ * the kernel has no cross-endian support: then they are native). */
+int netif_tap_vnet_big_endian(int fd, int *big);
+/* TUNSETOFFLOAD: the offloads (TUN_F_*) the reader takes; 0 for none, so
+ * that every frame read is whole and checksummed. */
+int netif_tap_set_offload(int fd, unsigned int offloads);
+
 #endif /* CNETIF_H */

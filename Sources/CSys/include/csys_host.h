@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <time.h>
 
 /* ppoll(2): waits with `sigmask` in force (NULL: the current mask). */
@@ -33,6 +34,9 @@ int csys_timerfd_arm(int fd, uint64_t ns);
  * non-blocking mode. -1 with EOPNOTSUPP where the file does not support it. */
 ssize_t csys_read_nowait(int fd, void *buf, size_t len);
 ssize_t csys_write_nowait(int fd, const void *buf, size_t len);
+/* The same, vectored: a virtio-net header and the frame in one call. */
+ssize_t csys_readv_nowait(int fd, const struct iovec *iov, int count);
+ssize_t csys_writev_nowait(int fd, const struct iovec *iov, int count);
 
 /* dup3(2): `newfd` becomes a copy of `oldfd` (closing what it was). */
 int csys_dup3(int oldfd, int newfd, int flags);

@@ -16,6 +16,10 @@
 // the guest applies too): the guest, or another thread of it on the ring,
 // cannot change what was checked before the kernel reads it. The payload
 // goes from guest memory as it is: its bytes are the guest's business.
+//
+// The same holds for a tap inherited with the headers (ukvm-oci's, checked
+// by Tap.inherit): `shared` then makes every call non-blocking on its own
+// (TapCalls), as for any inherited tap.
 
 import CKVM
 import CNetIf
@@ -36,7 +40,7 @@ enum LargeSend {
     /// headers); returns a ukvm_result: EINVAL when the frame fails the
     /// checks (nothing is written), AGAIN when the tap is full, EUNSPEC on
     /// any other failure.
-    static func send(_ fd: Int32, frame: UnsafeRawPointer, length: UInt64, mtu: UInt64) -> Int32 {
+    static func send(_ fd: Int32, shared: Bool = false, frame: UnsafeRawPointer, length: UInt64, mtu: UInt64) -> Int32 {
         withUnsafeTemporaryAllocation(byteCount: headersMax, alignment: 8) { copy in
             let headers = copy.baseAddress!
             headers.copyMemory(from: frame, byteCount: Int(min(length, UInt64(headersMax))))
@@ -63,7 +67,7 @@ enum LargeSend {
                                  iov_len: Int(length) - hdrLen))
                 return withUnsafePointer(to: &iov) { p in
                     p.withMemoryRebound(to: iovec.self, capacity: 3) { vectors in
-                        result(expected: headerSize + Int(length)) { writev(fd, vectors, 3) }
+                        result(expected: headerSize + Int(length)) { TapCalls.writev(fd, shared: shared, vectors, 3) }
                     }
                 }
             }
@@ -72,13 +76,13 @@ enum LargeSend {
 
     /// One ordinary frame to a tap with virtio-net headers: a zeroed header
     /// first. write(2)'s result, less the header.
-    static func write(_ fd: Int32, _ frame: UnsafeRawPointer, _ length: Int) -> Int {
+    static func write(_ fd: Int32, shared: Bool = false, _ frame: UnsafeRawPointer, _ length: Int) -> Int {
         var vh = virtio_net_hdr()
         return withUnsafeMutableBytes(of: &vh) { v in
             var iov = (iovec(iov_base: v.baseAddress, iov_len: v.count),
                        iovec(iov_base: UnsafeMutableRawPointer(mutating: frame), iov_len: length))
             let n = withUnsafePointer(to: &iov) { p in
-                p.withMemoryRebound(to: iovec.self, capacity: 2) { writev(fd, $0, 2) }
+                p.withMemoryRebound(to: iovec.self, capacity: 2) { TapCalls.writev(fd, shared: shared, $0, 2) }
             }
             return n < 0 ? n : max(0, n - v.count)
         }
@@ -87,12 +91,12 @@ enum LargeSend {
     /// One frame from a tap with virtio-net headers into `buffer`, the
     /// header dropped (the host sends no offloads: none were asked for).
     /// read(2)'s result, less the header.
-    static func read(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ length: Int) -> Int {
+    static func read(_ fd: Int32, shared: Bool = false, _ buffer: UnsafeMutableRawPointer, _ length: Int) -> Int {
         var vh = virtio_net_hdr()
         return withUnsafeMutableBytes(of: &vh) { v in
             var iov = (iovec(iov_base: v.baseAddress, iov_len: v.count), iovec(iov_base: buffer, iov_len: length))
             let n = withUnsafePointer(to: &iov) { p in
-                p.withMemoryRebound(to: iovec.self, capacity: 2) { readv(fd, $0, 2) }
+                p.withMemoryRebound(to: iovec.self, capacity: 2) { TapCalls.readv(fd, shared: shared, $0, 2) }
             }
             return n < 0 ? n : max(0, n - v.count)
         }
@@ -131,22 +135,24 @@ extension LargeSend {
     }
 
     /// As write(_:_:_:) with the header in the room before `frame`; a ukvm_result.
-    static func writeInPlace(_ fd: Int32, _ frame: UnsafeMutableRawPointer, length: UInt64) -> Int32 {
+    static func writeInPlace(_ fd: Int32, shared: Bool = false, _ frame: UnsafeMutableRawPointer, length: UInt64) -> Int32 {
         let head = frame - headerSize
         var saved = virtio_net_hdr()
         withUnsafeMutableBytes(of: &saved) { $0.baseAddress!.copyMemory(from: head, byteCount: headerSize) }
         head.initializeMemory(as: UInt8.self, repeating: 0, count: headerSize)
-        let result = Self.result(expected: headerSize + Int(length)) { Glibc.write(fd, head, headerSize + Int(length)) }
+        let result = Self.result(expected: headerSize + Int(length)) {
+            TapCalls.write(fd, shared: shared, head, headerSize + Int(length))
+        }
         withUnsafeBytes(of: &saved) { head.copyMemory(from: $0.baseAddress!, byteCount: headerSize) }
         return result
     }
 
     /// As read(_:_:_:) with the header read into the room before `buffer`.
-    static func readInPlace(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ length: Int) -> Int {
+    static func readInPlace(_ fd: Int32, shared: Bool = false, _ buffer: UnsafeMutableRawPointer, _ length: Int) -> Int {
         let head = buffer - headerSize
         var saved = virtio_net_hdr()
         withUnsafeMutableBytes(of: &saved) { $0.baseAddress!.copyMemory(from: head, byteCount: headerSize) }
-        let n = Glibc.read(fd, head, headerSize + length)
+        let n = TapCalls.read(fd, shared: shared, head, headerSize + length)
         let error = errno
         withUnsafeBytes(of: &saved) { head.copyMemory(from: $0.baseAddress!, byteCount: headerSize) }
         errno = error

@@ -150,7 +150,7 @@ final class NetBatch {
         let f = txFrames[i]
         let slot = slots[Int(f.handle)]
         if slot.vnet && txRoom[i] && f.len <= ukvm_net_tx_max(slot.mtu) {
-            return LargeSend.writeInPlace(slot.fd, txData[i], length: f.len)
+            return LargeSend.writeInPlace(slot.fd, shared: slot.shared, txData[i], length: f.len)
         }
         return NetModule.write(slot, frame: txData[i], length: f.len)
     }
@@ -172,7 +172,7 @@ final class NetBatch {
         while filled < count && empty != all {
             for (i, h) in handles.enumerated() where filled < count && empty & (1 << UInt64(i)) == 0 {
                 let slot = slots[h], length = Int(rxFrames[filled].len)
-                let n = slot.vnet && rxRoom[filled] ? LargeSend.readInPlace(slot.fd, rxData[filled], length)
+                let n = slot.vnet && rxRoom[filled] ? LargeSend.readInPlace(slot.fd, shared: slot.shared, rxData[filled], length)
                                                     : slot.read(rxData[filled], length)
                 if n > 0 {
                     rxFrames[filled].handle = UInt64(h)

@@ -11,12 +11,13 @@ package struct NetConfiguration {
         /// An existing tap interface, attached by name when the run starts.
         case interface(String)
         /// An inherited descriptor of an attached tap, already checked
-        /// (Tap.inherit), with its interface's MTU.
-        case inherited(fd: Int32, mtu: UInt64)
+        /// (Tap.inherit), with its interface's MTU and whether its frames
+        /// carry virtio-net headers (as the descriptor says).
+        case inherited(fd: Int32, mtu: UInt64, vnet: Bool = false)
 
         /// The descriptor of an inherited tap, else nil.
         package var inheritedFD: Int32? {
-            if case .inherited(let fd, _) = self { return fd }
+            if case .inherited(let fd, _, _) = self { return fd }
             return nil
         }
     }
@@ -34,7 +35,7 @@ package struct NetConfiguration {
         package var label: String {
             switch target {
             case .interface(let name): return name
-            case .inherited(let fd, _): return "@\(fd)"
+            case .inherited(let fd, _, _): return "@\(fd)"
             }
         }
     }
@@ -50,7 +51,8 @@ package struct NetConfiguration {
     /// Whether NETIO, our batched hypercall, is offered.
     package var netio = true
     /// Whether large send (UKVM_HOST_FEATURE_LARGE_SEND) is offered: taps
-    /// attached by name then carry virtio-net headers (LargeSend.swift).
+    /// attached by name then carry virtio-net headers (LargeSend.swift);
+    /// it is offered when every tap has them, inherited ones included.
     package var largeSend = true
     package var ring: RingChoice?
 
@@ -69,10 +71,11 @@ package struct NetConfiguration {
     }
 
     /// The device `name` on the inherited tap `fd`, checked as the `@FD`
-    /// flag checks it: a tap in this namespace, no packet information.
+    /// flag checks it: a tap in this namespace, no packet information,
+    /// virtio-net headers of the expected size or none.
     package static func inherited(name: String, fd: Int32) throws(MonitorError) -> Device {
         let fail = { (reason: String) in MonitorError.netDevice(name: name, iface: "@\(fd)", reason: reason) }
         let tap = try Tap.inherit(fd, fail: fail)
-        return Device(name: name, target: .inherited(fd: fd, mtu: tap.mtu))
+        return Device(name: name, target: .inherited(fd: fd, mtu: tap.mtu, vnet: tap.vnet))
     }
 }

@@ -10,9 +10,11 @@
 // hypercalls are measured twice as fast (docs/compatibility.md).
 // --x-net-ring and --x-no-net-ring override that; --x-no-netio takes NETIO
 // off the offer: to compare the paths, or to test what a guest does without.
-// Large send (LargeSend.swift) is offered when every device is a tap this
-// monitor attached by name (with virtio-net headers); --x-no-large-send
-// withholds it, and then taps are attached without the headers.
+// Large send (LargeSend.swift) is offered when every device's tap carries
+// virtio-net headers: taps this monitor attaches by name, and inherited
+// ones attached with the headers (ukvm-oci's; Tap.inherit reads that from
+// the descriptor itself). --x-no-large-send withholds it, and then taps
+// are attached by name without the headers.
 //
 // IFACE must be an existing tap interface that is up; @FD uses an inherited,
 // already-attached tap fd, checked as soon as the flag is read (Tap.swift).
@@ -32,9 +34,11 @@ final class NetModule: DeviceModule, PolledModule {
         var mtu: UInt64 = 0
         /// An inherited fd (@FD): its file description is shared with
         /// whoever passed it, so it is never switched to non-blocking mode;
-        /// each read and write is non-blocking on its own (RWF_NOWAIT).
+        /// each read and write is non-blocking on its own (TapCalls).
         var shared = false
-        /// Every frame on the tap starts with a struct virtio_net_hdr.
+        /// Every frame on the tap starts with a struct virtio_net_hdr: a
+        /// tap attached by name for large send, or an inherited one that
+        /// Tap.inherit found attached with the headers.
         var vnet = false
         /// Large frames (LargeSend) are taken: set for every device or none.
         var largeSend = false
@@ -46,16 +50,14 @@ final class NetModule: DeviceModule, PolledModule {
         /// the virtio-net header when the tap has one.
         @inline(__always)
         func read(_ buffer: UnsafeMutableRawPointer, _ length: Int) -> Int {
-            if shared { return csys_read_nowait(fd, buffer, length) }
-            return vnet ? LargeSend.read(fd, buffer, length) : Glibc.read(fd, buffer, length)
+            vnet ? LargeSend.read(fd, shared: shared, buffer, length) : TapCalls.read(fd, shared: shared, buffer, length)
         }
 
         /// One frame (of at most ukvm_net_tx_max bytes) to the tap;
         /// write(2)'s result, without the header when the tap has one.
         @inline(__always)
         func write(_ frame: UnsafeRawPointer, _ length: Int) -> Int {
-            if shared { return csys_write_nowait(fd, frame, length) }
-            return vnet ? LargeSend.write(fd, frame, length) : Glibc.write(fd, frame, length)
+            vnet ? LargeSend.write(fd, shared: shared, frame, length) : TapCalls.write(fd, shared: shared, frame, length)
         }
 
         /// The attached device behind a guest-supplied handle, if any.
@@ -79,7 +81,7 @@ final class NetModule: DeviceModule, PolledModule {
     var interfaceExists: (String) -> Bool = NetInterface.exists
     /// The check of an inherited fd (Tap.inherit); replaceable for tests,
     /// which stand socketpairs in for taps.
-    var inheritTap: (Int32, (String) -> MonitorError) throws(MonitorError) -> (name: String, mtu: UInt64) = Tap.inherit
+    var inheritTap: (Int32, (String) -> MonitorError) throws(MonitorError) -> Tap.Inherited = Tap.inherit
     typealias RingChoice = NetConfiguration.RingChoice
     /// What is on offer besides the base hypercalls.
     var offersNETIO: Bool { configuration.netio }
@@ -164,7 +166,7 @@ final class NetModule: DeviceModule, PolledModule {
                     throw fail("file descriptor \(fd) is attached twice")
                 }
                 let tap = try inheritTap(fd, fail)
-                configuration.devices.append(.init(name: name, target: .inherited(fd: fd, mtu: tap.mtu)))
+                configuration.devices.append(.init(name: name, target: .inherited(fd: fd, mtu: tap.mtu, vnet: tap.vnet)))
             } else {
                 guard NetInterface.isValidName(target) else {
                     throw .badValue(flag: "--net:\(name)", value: target, expected: "interface name")
@@ -196,8 +198,8 @@ final class NetModule: DeviceModule, PolledModule {
         }
         let slot: Slot
         switch device.target {
-        case .inherited(let fd, let mtu):
-            slot = Slot(fd: fd, mtu: mtu, shared: true)
+        case .inherited(let fd, let mtu, let vnet):
+            slot = Slot(fd: fd, mtu: mtu, shared: true, vnet: vnet)
         case .interface(let iface):
             let vnet = configuration.largeSend
             let (fd, mtu) = try Tap.open(iface, vnetHeader: vnet, exists: interfaceExists, fail: fail)
@@ -230,13 +232,14 @@ final class NetModule: DeviceModule, PolledModule {
         }
     }
 
-    /// Frames in and out of the taps: read and write on the monitor's own
-    /// (non-blocking) ones, preadv2 and pwritev2 (RWF_NOWAIT) on inherited
-    /// ones (Slot.shared).
+    /// Frames in and out of the taps (TapCalls): read and write on the
+    /// monitor's own (non-blocking) ones, readv and writev too when they
+    /// carry virtio-net headers; preadv2 and pwritev2 (RWF_NOWAIT) on
+    /// inherited ones (Slot.shared), headers or not.
     func sandboxNeeds(_ context: SandboxContext) -> SandboxNeeds {
         let attached = slots.filter { $0.fd >= 0 }
         return .calls([.write, .read], on: attached.filter { !$0.shared }.map { $0.fd }, why: "taps")
-            + .calls([.writev, .readv], on: attached.filter { $0.vnet }.map { $0.fd }, why: "taps with virtio-net headers")
+            + .calls([.writev, .readv], on: attached.filter { $0.vnet && !$0.shared }.map { $0.fd }, why: "taps with virtio-net headers")
             + .calls([.pwritev2, .preadv2], on: attached.filter { $0.shared }.map { $0.fd }, why: "inherited taps")
             + (ring?.sandboxNeeds ?? .none)
     }
@@ -246,7 +249,7 @@ final class NetModule: DeviceModule, PolledModule {
     /// that fails its checks, EUNSPEC on any other failure or a short write.
     static func write(_ slot: Slot, frame: UnsafeRawPointer, length: UInt64) -> Int32 {
         if length > ukvm_net_tx_max(slot.mtu) {
-            return slot.largeSend ? LargeSend.send(slot.fd, frame: frame, length: length, mtu: slot.mtu)
+            return slot.largeSend ? LargeSend.send(slot.fd, shared: slot.shared, frame: frame, length: length, mtu: slot.mtu)
                                   : HypercallStatus.invalid
         }
         while true {

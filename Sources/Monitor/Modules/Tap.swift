@@ -1,5 +1,6 @@
 // Tap.swift: tap devices on the host: attaching to a tap interface through
-// /dev/net/tun, and checking an inherited tap fd.
+// /dev/net/tun, and checking an inherited tap fd (with or without
+// virtio-net headers).
 
 import CKVM
 import CNetIf
@@ -49,14 +50,25 @@ enum Tap {
         }
     }
 
+    /// What Tap.inherit found out about an inherited tap.
+    struct Inherited {
+        /// Its interface, in this network namespace.
+        var name: String
+        var mtu: UInt64
+        /// Every frame starts with a struct virtio_net_hdr (IFF_VNET_HDR).
+        var vnet = false
+    }
+
     /// Checks the inherited fd `fd` (from "@FD"): it must be a tap attached
     /// to an interface in this network namespace, frames without packet
-    /// information or virtio headers, readable without blocking per call.
-    /// Its file description is shared with whoever passed it, so it is
-    /// left as it is (blocking or not): reads and writes use RWF_NOWAIT.
-    /// Returns the interface's name and MTU. Runs before the monitor opens
-    /// anything, so that `fd` cannot be one of the monitor's own files.
-    static func inherit(_ fd: Int32, fail: (String) -> MonitorError) throws(MonitorError) -> (name: String, mtu: UInt64) {
+    /// information, readable without blocking per call. Its file
+    /// description is shared with whoever passed it, so it is left as it is
+    /// (blocking or not): reads and writes use RWF_NOWAIT (TapCalls).
+    /// Whether frames carry virtio-net headers is what the descriptor says
+    /// (TUNGETIFF), never what anyone claims; with them, the header must be
+    /// the one LargeSend writes (checkedHeader). Runs before the monitor
+    /// opens anything, so that `fd` cannot be one of the monitor's own files.
+    static func inherit(_ fd: Int32, fail: (String) -> MonitorError) throws(MonitorError) -> Inherited {
         guard fcntl(fd, F_GETFD) >= 0 else { throw fail("not an open file descriptor") }
         var nameBytes = [CChar](repeating: 0, count: Int(IFNAMSIZ))
         var tapFlags: Int16 = 0
@@ -68,7 +80,8 @@ enum Tap {
         let flags = Int32(tapFlags) & 0xffff
         guard flags & Int32(IFF_TUN | IFF_TAP) == Int32(IFF_TAP) else { throw fail("a tun device, not a tap") }
         guard flags & Int32(IFF_NO_PI) != 0 else { throw fail("the tap adds packet information (IFF_NO_PI is off)") }
-        guard flags & Int32(IFF_VNET_HDR) == 0 else { throw fail("the tap adds virtio-net headers (IFF_VNET_HDR)") }
+        let vnet = flags & Int32(IFF_VNET_HDR) != 0
+        if vnet { try checkedHeader(fd, fail) }
         let name = String(decoding: nameBytes.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         guard let mtu = NetInterface.mtu(name) else {
             throw fail("cannot read the MTU of its interface \(name) (\(errnoText(errno))); "
@@ -80,7 +93,30 @@ enum Tap {
             throw fail("this kernel cannot read the tap without blocking unless the shared file "
                 + "description is made non-blocking (no RWF_NOWAIT); attach the tap by name")
         }
-        return (name, try checkedMTU(UInt64(clamping: mtu), fail))
+        return Inherited(name: name, mtu: try checkedMTU(UInt64(clamping: mtu), fail), vnet: vnet)
+    }
+
+    /// An inherited tap attached with IFF_VNET_HDR: its header must be the
+    /// 10-byte struct virtio_net_hdr in this host's byte order, as LargeSend
+    /// reads and writes it. Its offloads are then turned off: whatever the
+    /// passer asked for, the kernel must hand the monitor whole frames with
+    /// their checksums filled in, as on the taps it attaches by name (the
+    /// header of a frame read is dropped unread).
+    private static func checkedHeader(_ fd: Int32, _ fail: (String) -> MonitorError) throws(MonitorError) {
+        var size: Int32 = 0
+        guard netif_tap_vnet_size(fd, &size) == 0 else {
+            throw fail("cannot read the size of its virtio-net header (TUNGETVNETHDRSZ: \(errnoText(errno)))")
+        }
+        guard size == Int32(LargeSend.headerSize) else {
+            throw fail("its virtio-net header is \(size) bytes, not \(LargeSend.headerSize) (TUNSETVNETHDRSZ)")
+        }
+        var big: Int32 = 0
+        if netif_tap_vnet_big_endian(fd, &big) == 0 && big != 0 {
+            throw fail("its virtio-net header is big-endian (TUNSETVNETBE)")
+        }
+        guard netif_tap_set_offload(fd, 0) == 0 else {
+            throw fail("cannot turn its offloads off (TUNSETOFFLOAD: \(errnoText(errno)))")
+        }
     }
 
     /// An MTU whose largest frame (ukvm_net_tx_max) still fits a u16.

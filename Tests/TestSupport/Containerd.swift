@@ -80,9 +80,10 @@ public final class Containerd {
         (try? FileManager.default.contentsOfDirectory(atPath: runcRoot + "/" + namespace)) ?? []
     }
 
-    /// PIDs of the shims serving this containerd.
+    /// PIDs of the shims serving this containerd. The bracket keeps the
+    /// pattern from matching the shell that runs pgrep.
     public var shimPIDs: [Int32] {
-        let r = sh("pgrep -f -- '-address \(socket)' || true")
+        let r = sh("pgrep -f -- '[-]address \(socket)' || true")
         return r.output.split(separator: "\n").compactMap { Int32($0) }
     }
 

@@ -23,6 +23,10 @@
  *     a guest at CPL 3 on a CPU without FSGSBASE sets its TLS base with
  *     hypercall UKVM_HYPERCALL_SET_FS_BASE only then.
  *
+ *   - large send: a monitor that segments TCP for the guest sets
+ *     UKVM_HOST_FEATURE_LARGE_SEND; a guest writes frames longer than
+ *     ukvm_net_tx_max() (IPv4/TCP ones, ukvm_large_send_check) only then.
+ *
  * Dual use, like ukvm_abi.h; assembly files may include it for the note.
  */
 #ifndef UKVM_EXT_H
@@ -99,6 +103,32 @@
  * sent or received.
  */
 #define UKVM_NETIO_MAX_FRAMES     64
+
+/*
+ * Large send (UKVM_HOST_FEATURE_LARGE_SEND): the guest may write frames
+ * longer than ukvm_net_tx_max(mtu), up to UKVM_NET_LARGE_MAX bytes, through
+ * NET_WRITE, NETIO and the ring alike, on every attached device. Each must
+ * be one IPv4 TCP segment, which the monitor hands to the host kernel to
+ * cut into segments of the device's MTU (on Linux, a tap write with a
+ * virtio-net header: GSO_TCPV4 and the checksum left to the host).
+ *
+ * Checks (ukvm_large_send_check, which both sides apply to the first
+ * UKVM_LARGE_SEND_HDR_MAX bytes of the frame, or all of it if shorter):
+ * Ethernet type IPv4 (no VLAN tag); IPv4 version 4, header length 20 to 60
+ * bytes, total length = frame length - 14, MF clear and fragment offset 0,
+ * protocol TCP; TCP data offset 20 to 60 bytes inside the packet, ACK set,
+ * SYN, RST and URG clear, at least one byte of data; the segment size
+ * (mtu - IPv4 header - TCP header) at least UKVM_LARGE_SEND_MIN_SEG. A frame
+ * that fails is refused like any bad frame (EINVAL, nothing sent).
+ *
+ * The host gives each segment its own IPv4 length, identifier and checksum
+ * and TCP sequence number and checksum (the frame's TCP checksum is
+ * ignored: the monitor puts the pseudo-header sum there), copies the
+ * options into each, and sets PSH and FIN on the last one only.
+ */
+#define UKVM_NET_LARGE_MAX        65549 /* 14 + 65535 */
+#define UKVM_LARGE_SEND_HDR_MAX   134   /* 14 + 60 + 60: the longest headers */
+#define UKVM_LARGE_SEND_MIN_SEG   64
 
 /*
  * SET_FS_BASE: the monitor sets the vCPU's FS base (hypercall
@@ -200,6 +230,60 @@ struct ukvm_hc_netio {
     int32_t ret;                /* OUT: enum ukvm_result */
 };
 
+/* What ukvm_large_send_check finds in a valid large frame. */
+struct ukvm_large_send {
+    uint16_t hdr_len;           /* Ethernet, IPv4 and TCP headers */
+    uint16_t csum_start;        /* offset of the TCP header */
+    uint16_t csum_offset;       /* of the checksum in the TCP header: 16 */
+    uint16_t seg_size;          /* TCP data per segment */
+    uint16_t pseudo_sum;        /* folded pseudo-header sum (not inverted) */
+};
+
+/*
+ * Whether a frame of frame_len bytes is a large frame the device with MTU
+ * mtu may send (the checks above). hdr holds its first
+ * min(frame_len, UKVM_LARGE_SEND_HDR_MAX) bytes (the monitor passes its
+ * own copy, so the guest cannot change them after the check). Fills *ls.
+ */
+static inline int ukvm_large_send_check(const uint8_t *hdr, uint64_t frame_len,
+        uint64_t mtu, struct ukvm_large_send *ls)
+{
+    uint64_t have = frame_len < UKVM_LARGE_SEND_HDR_MAX ?
+        frame_len : UKVM_LARGE_SEND_HDR_MAX;
+    if (frame_len <= ukvm_net_tx_max(mtu) || frame_len > UKVM_NET_LARGE_MAX ||
+            have < UKVM_NET_HLEN + 20 ||
+            hdr[12] != 0x08 || hdr[13] != 0x00)
+        return 0;
+    const uint8_t *ip = hdr + UKVM_NET_HLEN;
+    uint64_t ihl = (uint64_t)(ip[0] & 0x0f) * 4;
+    uint64_t total = (uint64_t)ip[2] << 8 | ip[3];
+    uint16_t frag = (uint16_t)(ip[6] << 8 | ip[7]);
+    if ((ip[0] >> 4) != 4 || ihl < 20 || total != frame_len - UKVM_NET_HLEN ||
+            (frag & 0x3fff) != 0 || ip[9] != 6 ||
+            UKVM_NET_HLEN + ihl + 20 > have)
+        return 0;
+    const uint8_t *tcp = ip + ihl;
+    uint64_t thl = (uint64_t)(tcp[12] >> 4) * 4;
+    uint8_t flags = tcp[13];
+    if (thl < 20 || UKVM_NET_HLEN + ihl + thl > have ||
+            ihl + thl >= total || !(flags & 0x10) || (flags & 0x26) ||
+            mtu < ihl + thl + UKVM_LARGE_SEND_MIN_SEG)
+        return 0;
+    /* The pseudo header: addresses, protocol, TCP length (header + data). */
+    uint64_t tcp_len = total - ihl;
+    uint32_t sum = 6 + (uint32_t)tcp_len;
+    for (unsigned i = 12; i < 20; i += 2)
+        sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    ls->hdr_len = (uint16_t)(UKVM_NET_HLEN + ihl + thl);
+    ls->csum_start = (uint16_t)(UKVM_NET_HLEN + ihl);
+    ls->csum_offset = 16;
+    ls->seg_size = (uint16_t)(mtu - ihl - thl);
+    ls->pseudo_sum = (uint16_t)sum;
+    return 1;
+}
+
 struct ukvm_hc_set_fs_base {
     uint64_t base;              /* IN: the new FS base */
     int32_t ret;                /* OUT: enum ukvm_result */
@@ -253,6 +337,8 @@ UKVM_CHECK_LAYOUT(ukvm_hc_netio, timeout_nsecs, 24);
 UKVM_CHECK_LAYOUT(ukvm_hc_netio, ready_set, 32);
 UKVM_CHECK_LAYOUT(ukvm_hc_netio, rx_filled, 40);
 UKVM_CHECK_LAYOUT(ukvm_hc_netio, ret, 44);
+_Static_assert(UKVM_NET_LARGE_MAX == UKVM_NET_HLEN + 65535, "UKVM_NET_LARGE_MAX");
+_Static_assert(UKVM_LARGE_SEND_HDR_MAX == UKVM_NET_HLEN + 60 + 60, "UKVM_LARGE_SEND_HDR_MAX");
 UKVM_CHECK_SIZE(ukvm_hc_set_fs_base, 16);
 UKVM_CHECK_LAYOUT(ukvm_hc_set_fs_base, base, 0);
 UKVM_CHECK_LAYOUT(ukvm_hc_set_fs_base, ret, 8);

@@ -52,6 +52,10 @@ seeds = {
     "reset": syn() + data(ACK) + data(RST) + syn(40001) + rec(FIX | SEQ_LAST, tcp(RST | ACK, sport=40001)),
     "ping": rec(FIX, OUR_MAC + PEER_MAC + b"\x08\x00" + struct.pack(">BBHHHBBH4s4s", 0x45, 0, 28, 1, 0, 64, 1, 0,
             bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])) + b"\x08\x00\x00\x00\x00\x01\x00\x01"),
+    # Large send on (bit 0x80 of the first byte): pipelined answers fill
+    # frames beyond the MTU.
+    "largesend": bytes([0x80 | FIX]) + syn()[1:] + data(ACK) + data(ACK | PSH, GET * 12) + data(ACK)
+        + wait(50) + data(ACK),
     "arp": rec(0, b"\xff" * 6 + PEER_MAC + b"\x08\x06" + struct.pack(">HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1,
             PEER_MAC, bytes([10, 0, 0, 1]), b"\0" * 6, bytes([10, 0, 0, 2]))),
 }

@@ -85,6 +85,15 @@ int netif_tap_attach(int fd, const char *name)
     return ioctl(fd, TUNSETIFF, &ifr) < 0 ? -1 : 0;
 }
 
+int netif_tap_attach_vnet(int fd, const char *name)
+{
+    struct ifreq ifr;
+    if (named(&ifr, name))
+        return -1;
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+    return ioctl(fd, TUNSETIFF, &ifr) < 0 ? -1 : 0;
+}
+
 int netif_tap_query(int fd, char name[IFNAMSIZ], short *flags)
 {
     struct ifreq ifr;

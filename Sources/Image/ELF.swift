@@ -117,7 +117,7 @@ package enum ELF {
     /// The `wanted` notes of any Solo5 image, for any target (solo5-elftool),
     /// with no check of what the image would need to run here; the other
     /// notes are not looked at.
-    package static func notes(of bytes: [UInt8], wanted: Set<Notes.Kind>) throws(ImageProblem) -> Notes.Found {
+    package static func notes(of bytes: [UInt8], wanted: [Notes.Kind]) throws(ImageProblem) -> Notes.Found {
         let r = ByteReader(bytes: bytes)
         let (_, headers) = try programHeaders(r)
         return try Notes.parse(r, notes: try noteSegments(r, headers), memorySize: maxMemory,

@@ -80,7 +80,9 @@ package struct ELFProgramHeader {
     /// load: data inside the file, above the kernel base, not writable and
     /// executable at once, after the segment before it.
     package func loadable(index: UInt64, _ r: ByteReader, after previous: ELFSegment?) throws(ImageProblem) -> ELFSegment {
-        let what = "segment \(index) at \(hex(vaddr))"
+        // The segment's name is only spelled out for an error: formatting
+        // numbers on every boot brings in code a valid image never needs.
+        var what: String { "segment \(index) at \(hex(vaddr))" }
         guard fileSize <= memSize else {
             throw .invalid("\(what): file size \(hex(fileSize)) exceeds memory size \(hex(memSize))")
         }

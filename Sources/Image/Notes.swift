@@ -30,7 +30,7 @@ package enum Notes {
     /// inside the file). Unknown notes are skipped; a known note twice is an
     /// error.
     package static func parse(_ r: ByteReader, notes: [(offset: UInt64, size: UInt64)], memorySize: UInt64,
-                      wanted: Set<Kind> = Set(Kind.allCases)) throws(ImageProblem) -> Found {
+                      wanted: [Kind] = Kind.allCases) throws(ImageProblem) -> Found {
         var found = Found()
         for segment in notes {
             // 4-byte padding whatever the segment's alignment says: Solo5's
@@ -59,7 +59,7 @@ package enum Notes {
     }
 
     private static func record(name: [UInt8], type: UInt32, _ r: ByteReader, offset: UInt64,
-                               size: UInt64, memorySize: UInt64, wanted: Set<Kind>,
+                               size: UInt64, memorySize: UInt64, wanted: [Kind],
                                in found: inout Found) throws(ImageProblem) {
         if name == solo5Name && type == abiType && wanted.contains(.abi) {
             guard found.abi == nil else { throw .invalid("two ABI notes") }

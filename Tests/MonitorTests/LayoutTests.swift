@@ -92,6 +92,7 @@ private func layout<T>(_ type: T.Type, _ fields: [PartialKeyPath<T>]) -> (Int, [
         #expect(UKVM_BOOT_INFO_BASE == 0x10000 && UKVM_KERNEL_BASE == 0x100000 && UKVM_GUARD_END == 0x10000)
         #expect(UKVM_STACK_RESERVE == 1 << 20 && UKVM_CMDLINE_SIZE == 8192 && UKVM_HALT_COOKIE_MAX == 512)
         #expect(UKVM_HOST_FEATURE_RING_IO == 1 && UKVM_HOST_FEATURE_NETIO == 1 << 16)
+        #expect(UKVM_HOST_FEATURE_LARGE_SEND == 1 << 20 && UKVM_NET_LARGE_MAX == 14 + 65535)
         #expect(ukvm_net_rx_min(1500) == 1514 && ukvm_net_tx_max(1500) == 1518)
     }
 

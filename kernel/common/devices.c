@@ -4,6 +4,9 @@
  */
 
 #include "kernel.h"
+#include "solo5_ext.h"
+
+bool net_large_send;
 
 solo5_result_t solo5_block_acquire(const char *name, solo5_handle_t *handle,
         struct solo5_block_info *info)
@@ -69,7 +72,27 @@ const struct mft_entry *net_check_write(solo5_handle_t handle,
         const uint8_t *buf, size_t size)
 {
     const struct mft_entry *e = mft_get_by_index(handle, MFT_DEV_NET_BASIC);
-    if (!e || !buf || size == 0 || size > ukvm_net_tx_max(e->u.net_basic.mtu))
+    if (!e || !buf || size == 0)
+        return NULL;
+    uint64_t mtu = e->u.net_basic.mtu;
+    if (size <= ukvm_net_tx_max(mtu))
+        return e;
+    /* A large frame: the monitor's own checks, so that what it would
+     * refuse fails here, at once, as EINVAL. */
+    struct ukvm_large_send ls;
+    if (!net_large_send || !ukvm_large_send_check(buf, size, mtu, &ls))
         return NULL;
     return e;
+}
+
+_Static_assert(SOLO5_NET_LARGE_MAX == UKVM_NET_LARGE_MAX,
+        "the API's largest frame is the ABI's");
+
+size_t solo5_net_max_frame(solo5_handle_t handle)
+{
+    const struct mft_entry *e = mft_get_by_index(handle, MFT_DEV_NET_BASIC);
+    if (!e)
+        return 0;
+    return net_large_send ? UKVM_NET_LARGE_MAX :
+        SOLO5_NET_HLEN + e->u.net_basic.mtu;
 }

@@ -198,7 +198,11 @@ const struct mft_entry *block_check_request(solo5_handle_t handle,
  * the Ethernet header, as upstream requires); else NULL. */
 const struct mft_entry *net_check_read(solo5_handle_t handle,
         const uint8_t *buf, size_t size, const size_t *read_size);
-/* The device behind handle if size is a frame it may send; else NULL. */
+/* True when the backend's host segments large TCP frames (ukvm with
+ * UKVM_HOST_FEATURE_LARGE_SEND); then solo5_net_max_frame() says so. */
+extern bool net_large_send;
+/* The device behind handle if size is a frame it may send (a large one
+ * only with net_large_send); else NULL. */
 const struct mft_entry *net_check_write(solo5_handle_t handle,
         const uint8_t *buf, size_t size);
 

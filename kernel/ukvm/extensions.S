@@ -7,7 +7,8 @@
  *   the kernel then sets itself up at CPL 0.
  * - ukvm_ext_features: the host_features bits of ours that the kernel may
  *   use when the monitor offers them (NETIO, multi-block requests, debug
- *   traps handed to the monitor's debugger, the FS base set by the monitor).
+ *   traps handed to the monitor's debugger, the FS base set by the monitor,
+ *   large TCP frames segmented by the host).
  *
  * Linked into every image except the *-cpl0 test variants, which are then
  * what an upstream-built hvt kernel is: no note, base hypercalls only, one
@@ -24,7 +25,7 @@ UKVM_CPL3_NOTE(cpu_idt, exception_stack_top)
 .globl ukvm_ext_features
 ukvm_ext_features:
 .long UKVM_HOST_FEATURE_NETIO | UKVM_HOST_FEATURE_BLOCK_MULTI | UKVM_HOST_FEATURE_DEBUG | \
-    UKVM_HOST_FEATURE_SET_FS_BASE
+    UKVM_HOST_FEATURE_SET_FS_BASE | UKVM_HOST_FEATURE_LARGE_SEND
 
 /* The ring-0 stack for traps taken in ring 3. */
 .section .bss

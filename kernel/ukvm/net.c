@@ -21,17 +21,25 @@
  *     TX_HOLD_NS: then it exchanges without waiting;
  *   - solo5_net_read that finds nothing queued for its device;
  *   - solo5_net_write that finds the send queue full; and exit.
+ *
+ * Large send (ukvm_ext.h): when the monitor offers it, solo5_net_write
+ * takes IPv4/TCP frames of up to UKVM_NET_LARGE_MAX bytes, checked by
+ * net_check_write as the monitor checks them. Sent frames are packed into
+ * the send pool one after the other, so a large one costs its size only.
  */
 
 #include "ukvm.h"
 
 #define BATCH UKVM_NETIO_MAX_FRAMES /* frames per direction per exchange */
-#define POOL_SIZE (128 * 1024)      /* buffer bytes per direction */
+#define POOL_SIZE (128 * 1024)      /* receive buffer bytes */
+#define TX_POOL_SIZE (512 * 1024)   /* send buffer bytes: 7 large frames */
 #define SLOT_ALIGN 64
 #define TX_HOLD_NS 200000           /* longest a frame waits while reads go on */
 #define NONE 0xff                   /* end of a list of slots */
 
 _Static_assert(BATCH < NONE, "slot numbers fit a byte");
+_Static_assert(TX_POOL_SIZE >= UKVM_NET_LARGE_MAX + SLOT_ALIGN,
+        "a large frame fits the send pool");
 
 static bool netio;          /* the monitor offers NETIO, for a net device */
 static size_t slot_size;    /* the largest frame of any device, aligned */
@@ -54,10 +62,12 @@ static struct ukvm_netio_frame rx_desc[BATCH];
 static uint8_t rx_desc_slot[BATCH]; /* the slot behind each descriptor */
 static bool rx_progress;    /* a frame was read since the last yield */
 
-/* Frames written and not yet handed to the monitor. */
-static uint8_t tx_pool[POOL_SIZE] __attribute__((aligned(SLOT_ALIGN)));
+/* Frames written and not yet handed to the monitor: tx_used bytes of the
+ * pool, each frame's start aligned. */
+static uint8_t tx_pool[TX_POOL_SIZE] __attribute__((aligned(SLOT_ALIGN)));
 static struct ukvm_netio_frame tx_desc[BATCH];
 static unsigned tx_pending;
+static size_t tx_used;
 static solo5_time_t tx_since; /* when the oldest of them was queued */
 
 static uint8_t *rx_buf(unsigned slot)
@@ -89,6 +99,10 @@ void net_init(const struct ukvm_boot_info *bi, uint32_t features)
     if (slots > BATCH)
         slots = BATCH;
     netio = (features & UKVM_HOST_FEATURE_NETIO) && devices && slots > 0;
+    net_large_send = (features & UKVM_HOST_FEATURE_LARGE_SEND) && devices;
+    if (net_large_send)
+        log(LOG_DEBUG, "net: large send, frames up to %lu bytes\n",
+                (unsigned long)UKVM_NET_LARGE_MAX);
     if (!netio) {
         if (devices)
             ring_init(bi);
@@ -98,8 +112,6 @@ void net_init(const struct ukvm_boot_info *bi, uint32_t features)
         rx_head[i] = rx_tail[i] = NONE;
     for (unsigned i = 0; i < slots; i++)
         rx_free[rx_nfree++] = (uint8_t)(slots - 1 - i);
-    for (unsigned i = 0; i < slots; i++)
-        tx_desc[i].data = (uintptr_t)(tx_pool + i * slot_size);
     log(LOG_DEBUG, "net: batched I/O (NETIO), %u frames of %lu bytes\n",
             slots, (unsigned long)slot_size);
 }
@@ -144,6 +156,7 @@ static uint64_t exchange(uint64_t timeout)
     ukvm_hypercall(UKVM_HYPERCALL_NETIO, &arg);
     unsigned sent = tx_pending;
     tx_pending = 0;
+    tx_used = 0;
     unsigned filled = 0;
     if (arg.ret == UKVM_OK)
         filled = arg.rx_filled < n ? arg.rx_filled : n;
@@ -199,8 +212,11 @@ solo5_result_t solo5_net_write(solo5_handle_t handle, const uint8_t *buf,
 {
     if (!net_check_write(handle, buf, size))
         return SOLO5_R_EINVAL;
-    if (!netio && ring_active() && size <= RING_TX_MAX)
-        return ring_write(handle, buf, size);
+    if (!netio && ring_active()) {
+        if (size <= RING_TX_MAX)
+            return ring_write(handle, buf, size);
+        ring_drain(); /* in order: the ring's frames go first */
+    }
     if (!netio) {
         struct ukvm_hc_net_write arg = {
             .handle = handle, .data = (uintptr_t)buf, .len = size,
@@ -209,11 +225,13 @@ solo5_result_t solo5_net_write(solo5_handle_t handle, const uint8_t *buf,
         ukvm_hypercall(UKVM_HYPERCALL_NET_WRITE, &arg);
         return (solo5_result_t)arg.ret;
     }
-    if (tx_pending == slots)
+    if (tx_pending == BATCH || tx_used + size > TX_POOL_SIZE)
         exchange(0);
     if (tx_pending == 0)
         tx_since = solo5_clock_monotonic();
     struct ukvm_netio_frame *f = &tx_desc[tx_pending++];
+    f->data = (uintptr_t)(tx_pool + tx_used);
+    tx_used += ALIGN_UP(size, SLOT_ALIGN);
     memcpy((void *)(uintptr_t)f->data, buf, size);
     f->handle = handle;
     f->len = size;

@@ -68,6 +68,12 @@ solo5_result_t ring_write(solo5_handle_t handle, const uint8_t *buf,
     return SOLO5_R_OK;
 }
 
+void ring_drain(void)
+{
+    while (ring->ent_head != ring->ent_tail)
+        __asm__ __volatile__("pause");
+}
+
 solo5_result_t ring_read(solo5_handle_t handle, uint8_t *buf, size_t size,
         size_t *read_size)
 {

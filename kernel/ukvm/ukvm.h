@@ -54,6 +54,9 @@ bool ring_active(void);
 #define RING_TX_MAX 9216
 solo5_result_t ring_write(solo5_handle_t handle, const uint8_t *buf,
         size_t size);
+/* Waits until the monitor has taken every entry: a frame sent by hypercall
+ * after it leaves after the ring's (a large one, for instance). */
+void ring_drain(void);
 solo5_result_t ring_read(solo5_handle_t handle, uint8_t *buf, size_t size,
         size_t *read_size);
 

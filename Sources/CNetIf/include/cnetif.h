@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <net/if.h>       /* before <linux/if_tun.h>: glibc's ifreq wins */
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h> /* struct virtio_net_hdr, with IFF_VNET_HDR */
 
 /* Interface ioctls through sock, on the interface called name. */
 int netif_get_flags(int sock, const char *name, short *flags);
@@ -24,6 +25,9 @@ int netif_get_ipv4(int sock, const char *name, uint32_t *addr, uint32_t *mask);
 /* TUNSETIFF on an open /dev/net/tun: attach to (creating) tap name, no
  * packet information header. */
 int netif_tap_attach(int fd, const char *name);
+/* The same with IFF_VNET_HDR: every read and write then starts with a
+ * struct virtio_net_hdr (10 bytes, the default size). */
+int netif_tap_attach_vnet(int fd, const char *name);
 
 /* TUNGETIFF on a tun/tap fd: the interface it is attached to and the
  * flags it was attached with (IFF_TAP, IFF_NO_PI, ...). */

@@ -65,7 +65,7 @@ struct OptionParser {
         guard i < args.count else { throw .missingKernel }
         options.kernel = args[i]
         var rest = Array(args[(i + 1)...])
-        if legacyFormAllowed, modules.allSatisfy({ ($0 as? DeviceModule)?.requests.isEmpty ?? true }), rest.count >= 2,
+        if legacyFormAllowed, modules.allSatisfy({ $0.asDevice?.requests.isEmpty ?? true }), rest.count >= 2,
            fileExists(rest[0]), let tap = rest[1].text, interfaceExists(tap) {
             options.legacy = LegacyForm(disk: rest[0], tap: tap)
             rest.removeFirst(2)

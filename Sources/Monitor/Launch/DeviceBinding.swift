@@ -11,7 +11,6 @@ import Image
 enum DeviceBinding {
     /// Attaches every requested device to `manifest`, filling in its entry.
     static func attach(_ modules: [MonitorModule], to manifest: inout Manifest) throws(MonitorError) {
-        let modules = modules.compactMap { $0 as? DeviceModule }
         for (m, h) in try resolve(modules, in: manifest) {
             try m.attach(&manifest.entries[h], handle: h)
         }
@@ -22,8 +21,9 @@ enum DeviceBinding {
     static func resolve(_ modules: [MonitorModule],
                         in manifest: Manifest) throws(MonitorError) -> [(module: DeviceModule, handle: Int)] {
         var bound: [(module: DeviceModule, handle: Int)] = []
-        for m in modules.compactMap({ $0 as? DeviceModule }) {
-            let names = Set(m.requests.map(\.name))
+        for m in modules.compactMap({ $0.asDevice }) {
+            // A handful of devices: arrays, where a Set would bring in hashing.
+            let names = m.requests.map { $0.name }
             for option in m.deviceOptions where !names.contains(option.name) {
                 throw .optionForUnattachedDevice(flag: option.flag, name: option.name)
             }
@@ -32,7 +32,7 @@ enum DeviceBinding {
                 bound.append((m, h))
             }
         }
-        let handles = Set(bound.map(\.handle))
+        let handles = bound.map { $0.handle }
         for (h, e) in manifest.entries.enumerated() where h > 0 && !handles.contains(h) {
             throw .deviceNotAttached(name: e.name, flag: flag(for: e))
         }

@@ -160,7 +160,7 @@ final class Launch {
         _ = try BootInfo.write(info, to: memory, manifest: manifest, commandLine: configuration.commandLine)
         // The image's code and read-only data, read-only from now on (W^X);
         // not for a debugger, which writes its breakpoints into the code.
-        if !runParticipants.contains(where: \.writesGuestCode) {
+        if !runParticipants.contains(where: { $0.writesGuestCode }) {
             try memory.protect(image.protection.ranges.map { ($0.start, $0.end) })
         }
 

@@ -223,7 +223,7 @@ final class BlockModule: DeviceModule, DurableModule {
         .calls([.pwrite64, .pread64, .fdatasync], on: durableDescriptors, why: "block devices")
     }
 
-    var durableDescriptors: [Int32] { slots.map(\.fd).filter { $0 >= 0 } }
+    var durableDescriptors: [Int32] { slots.map { $0.fd }.filter { $0 >= 0 } }
 
     func shutdown() -> Bool {
         var synced = true

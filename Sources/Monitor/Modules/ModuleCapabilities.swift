@@ -45,17 +45,35 @@ protocol RunParticipant: MonitorModule {
     func runEnded(_ outcome: RunOutcome, guest: GuestContext) -> String?
 }
 
+// Each capability answers MonitorModule's `as...` for the modules that have
+// it (the defaults, nil, are in MonitorModule.swift).
+extension DeviceModule {
+    var asDevice: DeviceModule? { self }
+}
+
+extension PolledModule {
+    var asPolled: PolledModule? { self }
+}
+
+extension DurableModule {
+    var asDurable: DurableModule? { self }
+}
+
+extension RunParticipant {
+    var asRunParticipant: RunParticipant? { self }
+}
+
 extension Launch {
     /// The modules that attach devices.
-    var deviceModules: [DeviceModule] { modules.compactMap { $0 as? DeviceModule } }
+    var deviceModules: [DeviceModule] { modules.compactMap { $0.asDevice } }
     /// What the device wait watches: every polled module's descriptors.
     var pollDescriptors: [PollDescriptor] {
-        modules.compactMap { $0 as? PolledModule }.flatMap(\.pollDescriptors)
+        modules.compactMap { $0.asPolled }.flatMap { $0.pollDescriptors }
     }
     /// The descriptors to sync however the run ends.
     var durableDescriptors: [Int32] {
-        modules.compactMap { $0 as? DurableModule }.flatMap(\.durableDescriptors)
+        modules.compactMap { $0.asDurable }.flatMap { $0.durableDescriptors }
     }
     /// The modules with a part in the run.
-    var runParticipants: [RunParticipant] { modules.compactMap { $0 as? RunParticipant } }
+    var runParticipants: [RunParticipant] { modules.compactMap { $0.asRunParticipant } }
 }

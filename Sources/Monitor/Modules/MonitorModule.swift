@@ -80,6 +80,15 @@ protocol MonitorModule: AnyObject {
     /// false if it failed in a way that loses data (a failed sync); the
     /// module has said what failed.
     func shutdown() -> Bool
+    /// The module as each capability it has, nil where it has none
+    /// (ModuleCapabilities.swift). The compiler picks each answer when the
+    /// module is declared; a cast (`as?`) would search every protocol
+    /// conformance in the executable at run time, the first time for each
+    /// module and capability: 44 % of a boot's instructions (docs/density.md).
+    var asDevice: DeviceModule? { get }
+    var asPolled: PolledModule? { get }
+    var asDurable: DurableModule? { get }
+    var asRunParticipant: RunParticipant? { get }
 }
 
 extension MonitorModule {
@@ -90,4 +99,8 @@ extension MonitorModule {
                             wait: DeviceWait) throws(MonitorError) {}
     func sandboxNeeds(_ context: SandboxContext) -> SandboxNeeds { .none }
     func shutdown() -> Bool { true }
+    var asDevice: DeviceModule? { nil }
+    var asPolled: PolledModule? { nil }
+    var asDurable: DurableModule? { nil }
+    var asRunParticipant: RunParticipant? { nil }
 }

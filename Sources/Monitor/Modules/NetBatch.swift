@@ -33,6 +33,13 @@ final class NetBatch {
     /// The host addresses of the frames, from the checked guest accessor.
     private let txData: UnsafeMutableBufferPointer<UnsafeMutableRawPointer>
     private let rxData: UnsafeMutableBufferPointer<UnsafeMutableRawPointer>
+    /// Whether the bytes just before each frame are guest memory the guest
+    /// may write: room for a tap's virtio-net header (LargeSend's in-place
+    /// reads and writes).
+    private let txRoom: UnsafeMutableBufferPointer<Bool>
+    private let rxRoom: UnsafeMutableBufferPointer<Bool>
+    /// Some device has virtio-net headers: rx buffers get room checked.
+    private let anyVnet: Bool
 
     static let maxFrames = UInt32(UKVM_NETIO_MAX_FRAMES)
     static let frameSize = MemoryLayout<ukvm_netio_frame>.size
@@ -46,11 +53,14 @@ final class NetBatch {
         self.wait = wait
         handles = slots.indices.filter { slots[$0].fd >= 0 }
         rxMinimum = ukvm_net_rx_min(handles.map { slots[$0].mtu }.max() ?? 0)
+        anyVnet = handles.contains { slots[$0].vnet }
         let n = Int(NetBatch.maxFrames)
         txFrames = .allocate(capacity: n)
         rxFrames = .allocate(capacity: n)
         txData = .allocate(capacity: n)
         rxData = .allocate(capacity: n)
+        txRoom = .allocate(capacity: n)
+        rxRoom = .allocate(capacity: n)
     }
 
     deinit {
@@ -58,6 +68,8 @@ final class NetBatch {
         rxFrames.deallocate()
         txData.deallocate()
         rxData.deallocate()
+        txRoom.deallocate()
+        rxRoom.deallocate()
     }
 
     /// Carries out one NETIO request, filling in its OUT fields.
@@ -109,19 +121,26 @@ final class NetBatch {
     }
 
     /// Every tx frame: an attached device, 1 to ukvm_net_tx_max(mtu) bytes
-    /// the guest may read; every rx buffer: rxMinimum bytes or more the guest
+    /// the guest may read, or a large frame that passes its checks (when
+    /// offered, LargeSend); every rx buffer: rxMinimum bytes or more the guest
     /// may write. Records the frames' host addresses in txData and rxData.
     private func valid(txCount: Int, rxCount: Int, memory: GuestMemory) -> Bool {
         for (i, f) in txFrames.prefix(txCount).enumerated() {
-            guard let s = NetModule.Slot.attached(slots, f.handle), f.len > 0, f.len <= ukvm_net_tx_max(s.mtu),
-                  let p = try? memory.pointer(gpa: f.data, count: f.len, .guestReadable) else { return false }
+            guard let s = NetModule.Slot.attached(slots, f.handle), f.len > 0, f.len <= s.maxFrame else { return false }
+            let room = s.vnet ? LargeSend.withRoom(f.data, count: f.len, memory: memory) : nil
+            guard let p = room ?? (try? memory.pointer(gpa: f.data, count: f.len, .guestReadable)) else { return false }
+            // The vCPU is stopped: the frame cannot change before it is sent
+            // (and send() checks its own copy of the headers again).
+            if f.len > ukvm_net_tx_max(s.mtu) && !LargeSend.valid(p, length: f.len, mtu: s.mtu) { return false }
             txData[i] = p
+            txRoom[i] = room != nil
         }
         for (i, f) in rxFrames.prefix(rxCount).enumerated() {
-            guard f.len >= rxMinimum, let p = try? memory.pointer(gpa: f.data, count: f.len, .guestWritable) else {
-                return false
-            }
+            guard f.len >= rxMinimum else { return false }
+            let room = anyVnet ? LargeSend.withRoom(f.data, count: f.len, memory: memory) : nil
+            guard let p = room ?? (try? memory.pointer(gpa: f.data, count: f.len, .guestWritable)) else { return false }
             rxData[i] = p
+            rxRoom[i] = room != nil
         }
         return true
     }
@@ -129,7 +148,11 @@ final class NetBatch {
     /// Writes checked tx frame i to its tap; returns its ukvm_result.
     private func send(_ i: Int) -> Int32 {
         let f = txFrames[i]
-        return NetModule.write(slots[Int(f.handle)], frame: txData[i], length: f.len)
+        let slot = slots[Int(f.handle)]
+        if slot.vnet && txRoom[i] && f.len <= ukvm_net_tx_max(slot.mtu) {
+            return LargeSend.writeInPlace(slot.fd, txData[i], length: f.len)
+        }
+        return NetModule.write(slot, frame: txData[i], length: f.len)
     }
 
     /// Reads frames into the checked rx buffers, taking the devices in turn,
@@ -148,7 +171,9 @@ final class NetBatch {
         let all: UInt64 = handles.count == 64 ? ~0 : (1 << UInt64(handles.count)) - 1
         while filled < count && empty != all {
             for (i, h) in handles.enumerated() where filled < count && empty & (1 << UInt64(i)) == 0 {
-                let n = slots[h].read(rxData[filled], Int(rxFrames[filled].len))
+                let slot = slots[h], length = Int(rxFrames[filled].len)
+                let n = slot.vnet && rxRoom[filled] ? LargeSend.readInPlace(slot.fd, rxData[filled], length)
+                                                    : slot.read(rxData[filled], length)
                 if n > 0 {
                     rxFrames[filled].handle = UInt64(h)
                     rxFrames[filled].len = UInt64(n)

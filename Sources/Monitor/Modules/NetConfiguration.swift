@@ -49,6 +49,9 @@ package struct NetConfiguration {
     package var macs: [String: [UInt8]] = [:]
     /// Whether NETIO, our batched hypercall, is offered.
     package var netio = true
+    /// Whether large send (UKVM_HOST_FEATURE_LARGE_SEND) is offered: taps
+    /// attached by name then carry virtio-net headers (LargeSend.swift).
+    package var largeSend = true
     package var ring: RingChoice?
 
     package init() {}

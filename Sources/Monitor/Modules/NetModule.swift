@@ -10,6 +10,9 @@
 // hypercalls are measured twice as fast (docs/compatibility.md).
 // --x-net-ring and --x-no-net-ring override that; --x-no-netio takes NETIO
 // off the offer: to compare the paths, or to test what a guest does without.
+// Large send (LargeSend.swift) is offered when every device is a tap this
+// monitor attached by name (with virtio-net headers); --x-no-large-send
+// withholds it, and then taps are attached without the headers.
 //
 // IFACE must be an existing tap interface that is up; @FD uses an inherited,
 // already-attached tap fd, checked as soon as the flag is read (Tap.swift).
@@ -31,17 +34,28 @@ final class NetModule: DeviceModule, PolledModule {
         /// whoever passed it, so it is never switched to non-blocking mode;
         /// each read and write is non-blocking on its own (RWF_NOWAIT).
         var shared = false
+        /// Every frame on the tap starts with a struct virtio_net_hdr.
+        var vnet = false
+        /// Large frames (LargeSend) are taken: set for every device or none.
+        var largeSend = false
 
-        /// One frame from the tap into `buffer`; read(2)'s result.
+        /// The largest frame the guest may send on this device.
+        var maxFrame: UInt64 { largeSend ? UInt64(UKVM_NET_LARGE_MAX) : ukvm_net_tx_max(mtu) }
+
+        /// One frame from the tap into `buffer`; read(2)'s result, without
+        /// the virtio-net header when the tap has one.
         @inline(__always)
         func read(_ buffer: UnsafeMutableRawPointer, _ length: Int) -> Int {
-            shared ? csys_read_nowait(fd, buffer, length) : Glibc.read(fd, buffer, length)
+            if shared { return csys_read_nowait(fd, buffer, length) }
+            return vnet ? LargeSend.read(fd, buffer, length) : Glibc.read(fd, buffer, length)
         }
 
-        /// One frame to the tap; write(2)'s result.
+        /// One frame (of at most ukvm_net_tx_max bytes) to the tap;
+        /// write(2)'s result, without the header when the tap has one.
         @inline(__always)
         func write(_ frame: UnsafeRawPointer, _ length: Int) -> Int {
-            shared ? csys_write_nowait(fd, frame, length) : Glibc.write(fd, frame, length)
+            if shared { return csys_write_nowait(fd, frame, length) }
+            return vnet ? LargeSend.write(fd, frame, length) : Glibc.write(fd, frame, length)
         }
 
         /// The attached device behind a guest-supplied handle, if any.
@@ -76,6 +90,10 @@ final class NetModule: DeviceModule, PolledModule {
     /// Once the VM and guest memory exist: `reserved` is where the ring's
     /// memory starts (PlannedImage.ringAt), nil when there was none.
     func prepare(vm: VM, memory: GuestMemory, reserved: UInt64?) throws(MonitorError) {
+        // Every path reads the slots from here on: decide large send first.
+        let devices = slots.indices.filter { slots[$0].fd >= 0 }
+        let largeSend = configuration.largeSend && !devices.isEmpty && devices.allSatisfy { slots[$0].vnet }
+        for i in devices { slots[i].largeSend = largeSend }
         guard let gpa = reserved else { return }
         do {
             let r = try NetRing(memory: memory, gpa: gpa, devices: slots, vm: vm)
@@ -89,6 +107,7 @@ final class NetModule: DeviceModule, PolledModule {
 
     func describe(_ info: inout ukvm_boot_info) {
         if offersNETIO && !targets.isEmpty { info.host_features |= UInt32(UKVM_HOST_FEATURE_NETIO) }
+        if slots.contains(where: { $0.largeSend }) { info.host_features |= UInt32(UKVM_HOST_FEATURE_LARGE_SEND) }
         if let ring {
             info.host_features |= UInt32(UKVM_HOST_FEATURE_RING_IO)
             info.net_ring = ring.gpa
@@ -109,6 +128,7 @@ final class NetModule: DeviceModule, PolledModule {
          "--net-mac:NAME=MAC         MAC address of NAME, e.g. 02:00:00:00:00:01 "
             + "(default: random, locally administered)",
          "--x-no-netio               do not offer our batched NETIO (to compare the paths)",
+         "--x-no-large-send          do not offer large send (TCP segmented by the host)",
          "--x-net-ring, --x-no-net-ring  offer upstream's network ring always, or never",
          "                           (default: unless the guest runs at CPL 0 under kvm-pvm)"]
     }
@@ -124,6 +144,7 @@ final class NetModule: DeviceModule, PolledModule {
     func handleFlag(_ arg: Argument) throws(MonitorError) -> Bool {
         switch arg.text {
         case "--x-no-netio": configuration.netio = false; return true
+        case "--x-no-large-send": configuration.largeSend = false; return true
         case "--x-net-ring": configuration.ring = .always; return true
         case "--x-no-net-ring": configuration.ring = .never; return true
         default: break
@@ -178,8 +199,9 @@ final class NetModule: DeviceModule, PolledModule {
         case .inherited(let fd, let mtu):
             slot = Slot(fd: fd, mtu: mtu, shared: true)
         case .interface(let iface):
-            let (fd, mtu) = try Tap.open(iface, exists: interfaceExists, fail: fail)
-            slot = Slot(fd: fd, mtu: mtu)
+            let vnet = configuration.largeSend
+            let (fd, mtu) = try Tap.open(iface, vnetHeader: vnet, exists: interfaceExists, fail: fail)
+            slot = Slot(fd: fd, mtu: mtu, vnet: vnet)
         }
         guard let mac = macs[name] ?? MAC.random() else {
             if !slot.shared { close(slot.fd) }
@@ -213,14 +235,20 @@ final class NetModule: DeviceModule, PolledModule {
     /// ones (Slot.shared).
     func sandboxNeeds(_ context: SandboxContext) -> SandboxNeeds {
         let attached = slots.filter { $0.fd >= 0 }
-        return .calls([.write, .read], on: attached.filter { !$0.shared }.map(\.fd), why: "taps")
-            + .calls([.pwritev2, .preadv2], on: attached.filter(\.shared).map(\.fd), why: "inherited taps")
+        return .calls([.write, .read], on: attached.filter { !$0.shared }.map { $0.fd }, why: "taps")
+            + .calls([.writev, .readv], on: attached.filter { $0.vnet }.map { $0.fd }, why: "taps with virtio-net headers")
+            + .calls([.pwritev2, .preadv2], on: attached.filter { $0.shared }.map { $0.fd }, why: "inherited taps")
             + (ring?.sandboxNeeds ?? .none)
     }
 
-    /// Writes one frame to a tap; returns a ukvm_result: AGAIN when the tap
-    /// is full, EUNSPEC on any other failure or a short write.
+    /// Writes one frame of at most slot.maxFrame bytes to a tap; returns a
+    /// ukvm_result: AGAIN when the tap is full, EINVAL for a large frame
+    /// that fails its checks, EUNSPEC on any other failure or a short write.
     static func write(_ slot: Slot, frame: UnsafeRawPointer, length: UInt64) -> Int32 {
+        if length > ukvm_net_tx_max(slot.mtu) {
+            return slot.largeSend ? LargeSend.send(slot.fd, frame: frame, length: length, mtu: slot.mtu)
+                                  : HypercallStatus.invalid
+        }
         while true {
             let n = slot.write(frame, Int(length))
             if n == Int(length) { return HypercallStatus.ok }
@@ -233,7 +261,7 @@ final class NetModule: DeviceModule, PolledModule {
     /// NET_WRITE: one frame to the tap.
     private func send(handle: UInt64, data: UInt64, length: UInt64,
                       memory: GuestMemory) -> Int32 {
-        guard let s = Slot.attached(slots, handle), length > 0, length <= ukvm_net_tx_max(s.mtu),
+        guard let s = Slot.attached(slots, handle), length > 0, length <= s.maxFrame,
               let frame = try? memory.pointer(gpa: data, count: length, .guestReadable) else {
             return HypercallStatus.invalid
         }

@@ -192,7 +192,7 @@ final class NetRing: @unchecked Sendable {
     /// lost, as on a busy network (there is no commit to say so).
     private func send(_ e: ukvm_ring_entry) {
         guard let device = NetModule.Slot.attached(devices, UInt64(e.handle)), e.len > 0,
-              UInt64(e.len) <= ukvm_net_tx_max(device.mtu),
+              UInt64(e.len) <= device.maxFrame,
               let frame = try? memory.pointer(gpa: e.data, count: UInt64(e.len), .guestReadable) else { return }
         if NetModule.write(device, frame: frame, length: UInt64(e.len)) != HypercallStatus.ok {
             dropped &+= 1

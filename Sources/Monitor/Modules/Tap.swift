@@ -13,8 +13,10 @@ enum Tap {
     static let minMTU: UInt64 = 68
 
     /// Attaches to the existing tap interface `iface`, which must be up:
-    /// returns its fd (non-blocking) and MTU. `fail` builds the error.
-    static func open(_ iface: String, exists: (String) -> Bool,
+    /// returns its fd (non-blocking) and MTU. With `vnetHeader` every frame
+    /// read or written starts with a struct virtio_net_hdr (for large send,
+    /// LargeSend.swift). `fail` builds the error.
+    static func open(_ iface: String, vnetHeader: Bool, exists: (String) -> Bool,
                      fail: (String) -> MonitorError) throws(MonitorError) -> (fd: Int32, mtu: UInt64) {
         guard exists(iface) else { throw fail("no such network interface") }
         guard let flags = NetInterface.flags(iface) else {
@@ -25,7 +27,7 @@ enum Tap {
         }
         let fd = Glibc.open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw fail("/dev/net/tun: \(errnoText(errno))") }
-        guard netif_tap_attach(fd, iface) == 0 else {
+        guard (vnetHeader ? netif_tap_attach_vnet(fd, iface) : netif_tap_attach(fd, iface)) == 0 else {
             let e = errno
             close(fd)
             switch e {

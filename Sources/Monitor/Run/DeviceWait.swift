@@ -31,7 +31,7 @@ final class DeviceWait {
     var isEmpty: Bool { handles.isEmpty }
 
     /// The descriptors the wait uses: the devices' and its timer.
-    var descriptors: [Int32] { Array(fds.map(\.fd)) }
+    var descriptors: [Int32] { Array(fds.map { $0.fd }) }
 
     /// The wait's calls: ppoll (its arguments are pointers: nothing to
     /// test), the timer, and the monotonic clock of the spin (the vDSO, or
@@ -52,7 +52,7 @@ final class DeviceWait {
             fds[i] = pollfd(fd: d.fd, events: Int16(POLLIN), revents: 0)
         }
         fds[devices.count] = pollfd(fd: timer, events: Int16(POLLIN), revents: 0)
-        handles = devices.map(\.handle)
+        handles = devices.map { $0.handle }
     }
 
     deinit {

@@ -80,7 +80,7 @@ struct SandboxRule: Hashable, CustomStringConvertible {
     }
 
     var description: String {
-        "\(call.name)" + (tests.isEmpty ? "" : " if " + tests.map(\.description).joined(separator: " && "))
+        "\(call.name)" + (tests.isEmpty ? "" : " if " + tests.map { $0.description }.joined(separator: " && "))
             + ": \(why)"
     }
 }
@@ -146,7 +146,7 @@ struct SandboxPolicy {
     }
 
     /// The allowed calls.
-    var calls: [Syscall] { groups.map(\.call) }
+    var calls: [Syscall] { groups.map { $0.call } }
 
     /// Whether system call `number` with argument registers `args` (six)
     /// is allowed: what the filter must decide, stated plainly.
@@ -157,9 +157,9 @@ struct SandboxPolicy {
 
     /// Whether `number` is allowed with some arguments only.
     func restricts(_ number: Int32) -> Bool {
-        groups.first { $0.call.number == number }.map { !$0.rules.allSatisfy(\.tests.isEmpty) } ?? false
+        groups.first { $0.call.number == number }.map { !$0.rules.allSatisfy { $0.tests.isEmpty } } ?? false
     }
 
     /// One line per rule, for docs and debugging.
-    var listing: [String] { groups.flatMap { $0.rules.map(\.description) } }
+    var listing: [String] { groups.flatMap { $0.rules.map { $0.description } } }
 }

@@ -5,12 +5,18 @@ import CSys
 
 struct Syscall: Hashable, CustomStringConvertible {
     let number: Int32
-    let name: String
+    /// A literal: the sandbox's report (ViolationReport.swift) points at
+    /// its bytes instead of copying every name on every boot.
+    let name: StaticString
 
-    init(_ number: Int, _ name: String) {
+    init(_ number: Int, _ name: StaticString) {
         self.number = Int32(number)
         self.name = name
     }
+
+    /// A call is its number.
+    static func == (a: Syscall, b: Syscall) -> Bool { a.number == b.number }
+    func hash(into hasher: inout Hasher) { hasher.combine(number) }
 
     var description: String { "\(name) (\(number))" }
 

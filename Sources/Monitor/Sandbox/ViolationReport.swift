@@ -50,6 +50,12 @@ enum ViolationReport {
             bytes = UnsafePointer(p)
             count = utf8.count
         }
+
+        /// A literal's own bytes, in the executable: nothing copied.
+        init(_ literal: StaticString) {
+            bytes = literal.utf8Start
+            count = literal.utf8CodeUnitCount
+        }
     }
 
     /// The longest line: prefix, what, name, number.
@@ -79,7 +85,7 @@ enum ViolationReport {
         let names = named.map { Text($0.name) }
         let p = UnsafeMutablePointer<Prepared>.allocate(capacity: 1)
         p.initialize(to: Prepared(
-            numbers: copy(named.map(\.number)), names: copy(names.map(\.bytes)), nameLengths: copy(names.map(\.count)),
+            numbers: copy(named.map { $0.number }), names: copy(names.map { $0.bytes }), nameLengths: copy(names.map { $0.count }),
             restricted: copy(named.map { policy.restricts($0.number) }), known: named.count,
             prefix: Text("\(program): sandbox: "), forbiddenCall: Text("forbidden system call "),
             forbiddenArguments: Text("forbidden arguments to system call "),

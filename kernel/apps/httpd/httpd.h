@@ -85,6 +85,9 @@ struct netif {
     uint8_t mac[ETH_ALEN];
     uint32_t ip, mask, gw; /* host order */
     size_t mtu;            /* IP bytes per frame */
+    /* The largest frame the device takes: ETH_HLEN + mtu, or up to
+     * ETH_HLEN + 65535 when it segments large TCP frames (large send). */
+    size_t max_frame;
 };
 extern struct netif netif;
 void eth_input(const uint8_t *frame, size_t len);

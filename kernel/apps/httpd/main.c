@@ -165,6 +165,10 @@ int solo5_app_main(const struct solo5_start_info *si)
         hlog(LOG_ERROR, "MTU %lu is below IPv4's 576", (unsigned long)mtu);
         return EXIT_RESOURCES;
     }
+    /* Large send only where the host cuts at our MSS: the device's MTU. */
+    netif.max_frame = ETH_HLEN + netif.mtu;
+    if (netif.mtu == mtu && plat_net_max_frame() > netif.max_frame)
+        netif.max_frame = MIN(plat_net_max_frame(), (size_t)ETH_HLEN + 65535);
     struct tcp_config tc = {
         .max_conns = a.conns, .max_half_open = MAX(a.conns / 8, 16u),
         .rbuf_size = RBUF_SIZE,
@@ -185,9 +189,11 @@ int solo5_app_main(const struct solo5_start_info *si)
         return EXIT_IMAGE;
     char ip[16], gw[16];
     hlog(LOG_INFO, "serving %u %s on %s/%u port 80 (gateway %s), "
-            "%u connections", store_count(),
+            "%u connections, frames up to %zu bytes%s", store_count(),
             disk ? "files from the disk" : "built-in page", ip_str(a.ip, ip),
-            a.prefix, a.gw ? ip_str(a.gw, gw) : "none", a.conns);
+            a.prefix, a.gw ? ip_str(a.gw, gw) : "none", a.conns,
+            netif.max_frame, netif.max_frame > ETH_HLEN + netif.mtu ?
+            " (large send)" : "");
     serve_forever();
     return 0;
 }

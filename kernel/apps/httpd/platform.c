@@ -5,6 +5,7 @@
  */
 
 #include "solo5.h"
+#include "solo5_ext.h"
 #include "httpd.h"
 #include "platform.h"
 
@@ -29,7 +30,17 @@ void plat_console(const char *s, size_t n)
 void plat_net_send(const uint8_t *frame, size_t len)
 {
     /* A frame the device refuses is lost, as on a busy wire: TCP resends. */
-    (void)solo5_net_write(net_handle, frame, len);
+    solo5_result_t r = solo5_net_write(net_handle, frame, len);
+    static bool told;
+    if (r == SOLO5_R_OK && len > ETH_HLEN + netif.mtu && !told) {
+        told = true;
+        hlog(LOG_INFO, "large send: first frame of %zu bytes sent", len);
+    }
+}
+
+size_t plat_net_max_frame(void)
+{
+    return solo5_net_max_frame(net_handle);
 }
 
 bool plat_block_read(uint64_t off, uint8_t *buf, size_t len)

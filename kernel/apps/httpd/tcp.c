@@ -16,6 +16,11 @@
  *   with a 200 ms floor instead of 1 s (as Linux does on LANs, allowed by
  *   RFC 6298 section 2.4's "may"); congestion control per RFC 5681 with
  *   fast retransmit and NewReno-style recovery (RFC 6582) without SACK.
+ * - Large send: when the device segments large frames (netif.max_frame
+ *   beyond the MTU) and the connection's MSS is our own, a segment carries
+ *   up to a whole number of MSS in one frame, which the host cuts into
+ *   MSS-sized ones; everything else (windows, retransmission) counts bytes
+ *   as before. Fast retransmits resend one MSS.
  * - RST processing per RFC 5961 (challenge ACKs), FIN in every state,
  *   TIME_WAIT (2 MSL) whose slots are recycled oldest first when the pool
  *   is exhausted, and idle connections closed after KEEPALIVE_NS.
@@ -35,6 +40,7 @@
 #define KEEPALIVE_NS (30000 * MSEC)      /* idle connection: closed */
 #define FIN_WAIT_2_NS (30000 * MSEC)
 #define TIME_WAIT_NS (60000 * MSEC)      /* 2 MSL, MSL = 30 s */
+#define CWND_MAX (1U << 30)
 
 enum { F_FIN = 1, F_SYN = 2, F_RST = 4, F_PSH = 8, F_ACK = 16, F_URG = 32 };
 enum state {
@@ -82,7 +88,7 @@ static unsigned counts[L_COUNT];
 static struct tcb **dirty;
 static unsigned ndirty;
 static uint64_t secret;
-static uint8_t frame[ETH_HLEN + 9216 + 64];
+static uint8_t frame[ETH_HLEN + 65536];
 
 static bool seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
 static bool seq_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
@@ -306,8 +312,11 @@ static void send_seg(struct tcb *t, uint32_t seq, uint8_t flags, size_t len)
     put16(tcp + 18, 0);
     if (len)
         stream_copy(t, t->una_off + (seq - t->snd_una), tcp + hl, len);
-    uint64_t sum = csum_pseudo(netif.ip, t->raddr, IP_TCP, hl + len);
-    put16(tcp + 16, csum_fold(csum_add(sum, tcp, hl + len)));
+    /* A large frame's checksum is the host's to fill (solo5_ext.h). */
+    if (IP_HLEN + hl + len <= netif.mtu) {
+        uint64_t sum = csum_pseudo(netif.ip, t->raddr, IP_TCP, hl + len);
+        put16(tcp + 16, csum_fold(csum_add(sum, tcp, hl + len)));
+    }
     ip_send(frame, hl + len, IP_TCP, t->raddr, t->mac);
     t->need_ack = false;
 }
@@ -364,6 +373,19 @@ static void set_timer(struct tcb *t, uint64_t at)
         next_deadline = at;
 }
 
+/*
+ * The most data one segment of t carries: its MSS, or with large send (and
+ * the MSS the host will cut at: our own) as many whole MSS as a frame holds.
+ */
+static size_t seg_max(const struct tcb *t)
+{
+    size_t frame_max = netif.max_frame - ETH_HLEN - IP_HLEN - TCP_HLEN;
+    if (netif.max_frame <= ETH_HLEN + netif.mtu || frame_max <= t->mss ||
+            t->mss != netif.mtu - IP_HLEN - TCP_HLEN)
+        return t->mss;
+    return frame_max - frame_max % t->mss;
+}
+
 /* Sends what the windows allow, the FIN after the last response. */
 static void output(struct tcb *t)
 {
@@ -381,10 +403,13 @@ static void output(struct tcb *t)
             break; /* the FIN is out */
         uint64_t avail = t->end_off > nxt_off ? t->end_off - nxt_off : 0;
         uint32_t room = wnd > inflight ? wnd - inflight : 0;
-        size_t len = (size_t)MIN(avail, (uint64_t)MIN(room, t->mss));
+        size_t len = (size_t)MIN(avail, (uint64_t)MIN(room, seg_max(t)));
         /* Avoid silly segments while more waits for the window. */
         if (len < avail && len < t->mss && inflight > 0)
             break;
+        /* A large segment not at the end: whole MSS only. */
+        if (len > t->mss && len < avail)
+            len -= len % t->mss;
         bool fin = t->closing && nxt_off + len == t->end_off;
         if (len == 0 && !fin)
             break;
@@ -748,9 +773,10 @@ static void ack_advance(struct tcb *t, uint32_t ack, uint64_t now)
             t->cwnd = t->ssthresh;
         }
     } else if (t->cwnd < t->ssthresh) {
-        t->cwnd += MIN(acked, t->mss);
+        /* Per segment the peer saw: a large one is many (RFC 3465). */
+        t->cwnd = MIN(t->cwnd + MIN(acked, (uint32_t)seg_max(t)), CWND_MAX);
     } else {
-        t->cwnd += MAX(1u, t->mss * t->mss / t->cwnd);
+        t->cwnd = MIN(t->cwnd + MAX(1u, t->mss * t->mss / t->cwnd), CWND_MAX);
     }
     t->dupacks = 0;
     pop_acked(t);

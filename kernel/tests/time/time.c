@@ -1,15 +1,14 @@
 /*
  * time: clock sanity. The monotonic clock advances and never goes back, the
- * wall clock is past 2020, solo5_yield() sleeps until its deadline of 1 s
- * and not ten times longer, and over that sleep the wall clock advances as
- * the monotonic clock does (within 10 %).
+ * wall clock is past 2020, solo5_yield() returns by its deadline and not
+ * long after, and the wall clock advances with the monotonic clock.
  *
- * No bound here depends on how busy the host is: a loaded host (the
- * hardware-KVM rig runs three emulated machines on two cores) may wake the
- * guest half a second late, so the sleep's upper bound is a factor of ten,
- * which still catches a yield that misses its deadline; and the wall
- * clock's interval is compared with the monotonic readings that bracket it,
- * so a delay between two readings cannot make them disagree.
+ * The bounds are wide on purpose: a loaded host, or a guest emulated by
+ * QEMU, may run us late by a large part of a second, and a test must not
+ * turn the host's scheduling into a verdict. What it catches is a wrong
+ * clock or timer (a sleep that ends early is looped over and measured; one
+ * that never ends is the harness's timeout; one that ends seconds late, or a
+ * wall clock that drifts from the monotonic one, fails here).
  */
 
 #include "test.h"
@@ -34,8 +33,6 @@ int solo5_app_main(const struct solo5_start_info *si)
         return SOLO5_EXIT_FAILURE;
     }
 
-    solo5_time_t before_wall = solo5_clock_monotonic();
-    wall = solo5_clock_wall();
     solo5_time_t start = solo5_clock_monotonic();
     solo5_time_t deadline = start + NSEC_PER_SEC;
     solo5_handle_set_t ready;
@@ -43,21 +40,17 @@ int solo5_app_main(const struct solo5_start_info *si)
     do {
         solo5_yield(deadline, &ready);
     } while (solo5_clock_monotonic() < deadline);
-    solo5_time_t end = solo5_clock_monotonic();
-    solo5_time_t wall_end = solo5_clock_wall();
-    solo5_time_t after_wall = solo5_clock_monotonic();
-    solo5_time_t slept = end - start;
-    solo5_time_t wall_slept = wall_end - wall;
+    solo5_time_t slept = solo5_clock_monotonic() - start;
+    solo5_time_t wall_slept = solo5_clock_wall() - wall;
     printf("slept %lu ns (wall %lu ns)\n", (unsigned long)slept,
             (unsigned long)wall_slept);
-    if (slept > 10 * NSEC_PER_SEC) {
-        puts("FAILURE: solo5_yield() slept more than 10 s for 1 s\n");
+    if (slept > NSEC_PER_SEC * 5) {
+        puts("FAILURE: solo5_yield() slept more than 5 s for 1 s\n");
         return SOLO5_EXIT_FAILURE;
     }
-    /* The wall interval lies between the monotonic readings around it:
-     * at least end - start, at most after_wall - before_wall. */
-    if (wall_slept < slept * 9 / 10 ||
-            wall_slept > (after_wall - before_wall) * 11 / 10) {
+    /* Both intervals start and end within a few instructions of each other. */
+    solo5_time_t drift = wall_slept > slept ? wall_slept - slept : slept - wall_slept;
+    if (drift > NSEC_PER_SEC / 4) {
         puts("FAILURE: wall clock disagrees with the monotonic clock\n");
         return SOLO5_EXIT_FAILURE;
     }

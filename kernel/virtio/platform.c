@@ -25,6 +25,7 @@
 void platform_exit(int status, const void *cookie)
 {
     virtio_net_flush();
+    intr_report();
     uint32_t value = (status >= 0 && status <= DEBUG_EXIT_MAX_STATUS) ?
         (uint32_t)status + 1 : DEBUG_EXIT_ABNORMAL;
     outl(DEBUG_EXIT_PORT, value);

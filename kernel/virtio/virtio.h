@@ -102,8 +102,12 @@ void intr_init(void);
  * device; the handler reads ack_port (a legacy virtio ISR register) on
  * every interrupt. False if there is none to unmask. */
 bool intr_enable_irqs(uint16_t irqs, uint16_t ack_port);
-/* Enables interrupts and halts until one arrives, atomically (sti; hlt). */
+/* Enables interrupts and halts until one arrives, atomically (sti; hlt;
+ * an interrupt taken before the hlt ends the wait too). */
 void intr_wait(void);
+/* At exit, with --solo5:debug: how many waits ended by an interrupt taken
+ * before their hlt (a hypervisor that loses sti's interrupt shadow). */
+void intr_report(void);
 
 /* ---- pci.c: configuration space through ports 0xcf8/0xcfc ---- */
 struct pci_dev {

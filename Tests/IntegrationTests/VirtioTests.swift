@@ -33,15 +33,20 @@ struct VirtioTests {
     }
 
     /// The guest sleeps 1 s by its own clock; seen from here that must be
-    /// about 1 s too, which checks the TSC calibration (the guest alone
-    /// cannot tell a wrong frequency: both its clocks run off the TSC).
+    /// at least 1 s too, which checks the TSC calibration (the guest alone
+    /// cannot tell a wrong frequency: both its clocks run off the TSC). A
+    /// clock that runs fast ends early, whatever the load; one that runs
+    /// slow is caught only when grossly so, since a loaded host (or QEMU's
+    /// boot) delays the end too, and a test gives no verdict on the host's
+    /// scheduling. The images are built before the clock starts.
     @Test func time() throws {
+        _ = virtioImage("time")
         let start = Date()
         let r = try #require(bootVirtio("time"))
         let elapsed = Date().timeIntervalSince(start)
         #expect(r.status == 0, "\(r)")
         #expect(r.output.contains("SUCCESS"), "\(r)")
-        #expect(elapsed > 0.95 && elapsed < 2.0, "1 s in the guest took \(elapsed) s")
+        #expect(elapsed > 0.95 && elapsed < 10.0, "1 s in the guest took \(elapsed) s")
     }
 
     // MARK: virtio-run itself

@@ -46,7 +46,7 @@ final class FuzzHypercalls: FuzzTarget {
                 flags.append("--net:n\(i)=@\(fds[0])")
             }
             // Datagram sockets behave as taps do: a frame per read and write.
-            launch.net.inheritTap = { _, _ in ("socket", 1500) }
+            launch.net.inheritTap = { _, _ in Tap.Inherited(name: "socket", mtu: 1500) }
             var options = Options()
             for f in flags { try launch.parser.apply(Argument(f), to: &options, modules: launch.modules) }
             var manifest = Manifest(entries: [Manifest.Entry(name: "", type: .reservedFirst),

@@ -119,15 +119,13 @@ def unikernel(argv, quick, tag, mtu=1500, slow=False):
         sh(f"ip netns del {ns}", check=False)
 
 
-def nginx(site, tmp, quick, mtu=1500):
-    """nginx (one worker, as the unikernel has one thread) in one namespace,
-    the client in another, a veth pair between them."""
-    srv, cli = f"bhttpng{os.getpid()}", f"bhttpcl{os.getpid()}"
-    conf = os.path.join(tmp, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write(f"""worker_processes 1;
+def nginx_config(tmp, site, listen, head):
+    """nginx's configuration for every nginx baseline: one worker (the
+    unikernel has one thread), `site` served on `listen`, its files under
+    `tmp`; `head`: the top-level lines that differ (logging, user, daemon)."""
+    return f"""worker_processes 1;
 pid {tmp}/nginx.pid;
-error_log {tmp}/nginx-error.log;
+{head}
 events {{ worker_connections 1024; }}
 http {{
     access_log off;
@@ -136,9 +134,18 @@ http {{
     client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy;
     fastcgi_temp_path {tmp}/fcgi; uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
     types {{ text/html html; application/octet-stream bin; }}
-    server {{ listen {NGINX}:80; root {site}; }}
+    server {{ listen {listen}; root {site}; }}
 }}
-""")
+"""
+
+
+def nginx(site, tmp, quick, mtu=1500):
+    """nginx (one worker, as the unikernel has one thread) in one namespace,
+    the client in another, a veth pair between them."""
+    srv, cli = f"bhttpng{os.getpid()}", f"bhttpcl{os.getpid()}"
+    conf = os.path.join(tmp, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(nginx_config(tmp, site, f"{NGINX}:80", f"error_log {tmp}/nginx-error.log;"))
     sh(f"ip netns add {srv} && ip netns add {cli} && ip -n {srv} link set lo up && ip -n {cli} link set lo up"
        f" && ip -n {srv} link add veth0 type veth peer name veth1 netns {cli}"
        f" && ip -n {srv} addr add {NGINX}/24 dev veth0 && ip -n {srv} link set veth0 up"

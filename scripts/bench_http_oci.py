@@ -34,7 +34,7 @@ import tarfile
 import tempfile
 import time
 
-from bench_http import make_site, measure
+from bench_http import make_site, measure, nginx_config
 
 SERVER = "10.92.0.2"
 CLIENT = "10.92.0.1"
@@ -145,24 +145,9 @@ def _httpd_archive(tmp, oci, kernel, img):
 
 
 def _nginx_conf(tmp, site):
-    """nginx's configuration, as the `http` rows' host baseline has it (one
-    worker, as the unikernel has one thread), its files under `tmp`."""
-    return f"""worker_processes 1;
-user nobody nogroup;
-pid {tmp}/nginx.pid;
-error_log stderr;
-daemon off;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    sendfile on;
-    keepalive_requests 1000000;
-    client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fcgi; uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
-    types {{ text/html html; application/octet-stream bin; }}
-    server {{ listen 80; root {site}; }}
-}}
-"""
+    """nginx's configuration, as the `http` rows' host baseline has it, for
+    a container: in the foreground, as nobody, logging to its stderr."""
+    return nginx_config(tmp, site, "80", "user nobody nogroup;\nerror_log stderr;\ndaemon off;")
 
 
 def _nginx_files():

@@ -33,10 +33,7 @@ struct OCIHttpdTests {
         if let reason = containerdUnavailable ?? networkUnavailable ?? httpdClientsUnavailable {
             return announceSkip(reason)
         }
-        let containerd = try Containerd()
-        let box = try NetNamespace(), client = try NetNamespace()
-        try box.addVeth("eth0", address: "\(Self.address)/24", peer: client, peerName: "client0",
-                        peerAddress: "10.74.0.1/24")
+        let (containerd, box, client) = try engineAndNetworks()
         let garbage = TempFile(size: 4096, name: "httpd-garbage")
         let archive = TempFile(size: 0, name: "httpd-bad.oci.tar")
         let ref = "localhost/ukvmtest/httpd-bad:latest"
@@ -52,6 +49,18 @@ struct OCIHttpdTests {
         #expect(containerd.stateEntries.isEmpty, "state left: \(containerd.stateEntries)")
         #expect(cgroupsLeft(containerd, "bad1").isEmpty, "cgroups left: \(cgroupsLeft(containerd, "bad1"))")
         #expect(!sh("tc -n \(box.name) qdisc show dev eth0").output.contains("ingress"), "a redirect is left")
+        withExtendedLifetime(client) {}  // the veth's other end, until the container is gone
+    }
+
+    /// The suite's containerd, the container's namespace (`box`, whose
+    /// eth0 the container takes) and the clients' namespace at the veth's
+    /// other end.
+    func engineAndNetworks() throws -> (Containerd, NetNamespace, NetNamespace) {
+        let containerd = try Containerd()
+        let box = try NetNamespace(), client = try NetNamespace()
+        try box.addVeth("eth0", address: "\(Self.address)/24", peer: client, peerName: "client0",
+                        peerAddress: "10.74.0.1/24")
+        return (containerd, box, client)
     }
 
     /// The container's cgroup directories still present (containerd names
@@ -76,10 +85,7 @@ struct OCIHttpdTests {
         if let reason = containerdUnavailable ?? networkUnavailable ?? httpdClientsUnavailable {
             return announceSkip(reason)
         }
-        let containerd = try Containerd()
-        let box = try NetNamespace(), client = try NetNamespace()
-        try box.addVeth("eth0", address: "\(Self.address)/24", peer: client, peerName: "client0",
-                        peerAddress: "10.74.0.1/24")
+        let (containerd, box, client) = try engineAndNetworks()
         let (archive, ref) = try httpdImage()
         try containerd.importImage(archive.path)
         let log = TempFile(size: 0, name: "httpd-console")

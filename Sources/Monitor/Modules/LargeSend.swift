@@ -77,27 +77,24 @@ enum LargeSend {
     /// One ordinary frame to a tap with virtio-net headers: a zeroed header
     /// first. write(2)'s result, less the header.
     static func write(_ fd: Int32, shared: Bool = false, _ frame: UnsafeRawPointer, _ length: Int) -> Int {
-        var vh = virtio_net_hdr()
-        return withUnsafeMutableBytes(of: &vh) { v in
-            var iov = (iovec(iov_base: v.baseAddress, iov_len: v.count),
-                       iovec(iov_base: UnsafeMutableRawPointer(mutating: frame), iov_len: length))
-            let n = withUnsafePointer(to: &iov) { p in
-                p.withMemoryRebound(to: iovec.self, capacity: 2) { TapCalls.writev(fd, shared: shared, $0, 2) }
-            }
-            return n < 0 ? n : max(0, n - v.count)
-        }
+        afterHeader(UnsafeMutableRawPointer(mutating: frame), length) { TapCalls.writev(fd, shared: shared, $0, 2) }
     }
 
     /// One frame from a tap with virtio-net headers into `buffer`, the
     /// header dropped (the host sends no offloads: none were asked for).
     /// read(2)'s result, less the header.
     static func read(_ fd: Int32, shared: Bool = false, _ buffer: UnsafeMutableRawPointer, _ length: Int) -> Int {
+        afterHeader(buffer, length) { TapCalls.readv(fd, shared: shared, $0, 2) }
+    }
+
+    /// `call` on two vectors, a zeroed virtio-net header then `length`
+    /// bytes at `data`: its result (a byte count or -1), less the header.
+    private static func afterHeader(_ data: UnsafeMutableRawPointer, _ length: Int,
+                                    _ call: (UnsafePointer<iovec>) -> Int) -> Int {
         var vh = virtio_net_hdr()
         return withUnsafeMutableBytes(of: &vh) { v in
-            var iov = (iovec(iov_base: v.baseAddress, iov_len: v.count), iovec(iov_base: buffer, iov_len: length))
-            let n = withUnsafePointer(to: &iov) { p in
-                p.withMemoryRebound(to: iovec.self, capacity: 2) { TapCalls.readv(fd, shared: shared, $0, 2) }
-            }
+            var iov = (iovec(iov_base: v.baseAddress, iov_len: v.count), iovec(iov_base: data, iov_len: length))
+            let n = withUnsafePointer(to: &iov) { p in p.withMemoryRebound(to: iovec.self, capacity: 2, call) }
             return n < 0 ? n : max(0, n - v.count)
         }
     }

@@ -72,27 +72,29 @@ static int32_t netio_write(const uint8_t *data, uint64_t len)
     return a.ret == UKVM_OK ? tx[0].ret : a.ret;
 }
 
-/* Every path refuses the frame (of len bytes, made by the caller). */
-static void refused(const char *what, size_t len)
+/* NET_WRITE, NETIO and solo5_net_write each give the frame (of len bytes,
+ * made by the caller) the result expected: want, or want_solo5 for the last. */
+static void expect(const char *what, size_t len, int32_t want, solo5_result_t want_solo5)
 {
     int32_t r1 = net_write(frame, len), r2 = netio_write(frame, len);
     solo5_result_t r3 = solo5_net_write(net, frame, len);
-    if (r1 != UKVM_EINVAL || r2 != UKVM_EINVAL || r3 != SOLO5_R_EINVAL) {
+    if (r1 != want || r2 != want || r3 != want_solo5) {
         printf("FAILURE: %s: NET_WRITE %d, NETIO %d, solo5_net_write %d\n",
                 what, r1, r2, (int)r3);
         failures++;
     }
 }
 
+/* Every path refuses the frame. */
+static void refused(const char *what, size_t len)
+{
+    expect(what, len, UKVM_EINVAL, SOLO5_R_EINVAL);
+}
+
+/* Every path takes the frame. */
 static void taken(const char *what, size_t len)
 {
-    int32_t r1 = net_write(frame, len), r2 = netio_write(frame, len);
-    solo5_result_t r3 = solo5_net_write(net, frame, len);
-    if (r1 != UKVM_OK || r2 != UKVM_OK || r3 != SOLO5_R_OK) {
-        printf("FAILURE: %s: NET_WRITE %d, NETIO %d, solo5_net_write %d\n",
-                what, r1, r2, (int)r3);
-        failures++;
-    }
+    expect(what, len, UKVM_OK, SOLO5_R_OK);
 }
 
 static void hostile(void)

@@ -27,6 +27,11 @@
  *     UKVM_HOST_FEATURE_LARGE_SEND; a guest writes frames longer than
  *     ukvm_net_tx_max() (IPv4/TCP ones, ukvm_large_send_check) only then.
  *
+ *   - the console buffer: an image that carries the console note names a
+ *     buffer in its memory; a monitor that drains it sets
+ *     UKVM_HOST_FEATURE_CONSOLE_BUFFER, and the guest appends its console
+ *     output there instead of a PUTS per write only then.
+ *
  * Dual use, like ukvm_abi.h; assembly files may include it for the note.
  */
 #ifndef UKVM_EXT_H
@@ -84,6 +89,41 @@
     ELF_NOTE_BEGIN(.note.ukvm.cpl3, 4, UKVM_NOTE_NAME, UKVM_NOTE_CPL3);  \
     .long UKVM_CPL3_VERSION, 0;                                          \
     .quad idt, stack_top;                                                \
+    ELF_NOTE_END
+
+/*
+ * The console note (name "UKVM", type "CONS") and the console buffer
+ * (UKVM_HOST_FEATURE_CONSOLE_BUFFER).
+ *
+ * Under PVM each PUTS is an exit of tens of microseconds: a unikernel that
+ * prints a dozen lines while it boots pays more for them than for the rest
+ * of its start. An image with this note names a struct ukvm_console_buffer
+ * of `size` bytes (header included) in its writable memory. A monitor that
+ * offers the feature sets the bit and then, at every exit of the vCPU and
+ * before it handles it (every hypercall, HALT, a fault, a stop signal, a
+ * debugger's stop), writes the buffer's first `len` bytes to the console and
+ * sets len to 0. A len beyond size - UKVM_CONSOLE_HEADER is a fatal guest
+ * error. A guest that sees the bit appends to the text and then raises len;
+ * text that does not fit goes by PUTS, which the monitor handles after it
+ * has written the buffer: output keeps its order against every hypercall,
+ * and reaches the console however the run ends (short of SIGKILL).
+ *
+ * Text waits in the buffer until the guest's next exit of any kind. Like
+ * stdio, our monitor offers the feature only when its console is not a
+ * terminal (and not with --x-no-console-buffer), so that someone watching a
+ * unikernel compute sees each line as it is written.
+ */
+#define UKVM_NOTE_CONSOLE        0x534e4f43 /* "CONS" */
+#define UKVM_CONSOLE_VERSION     1
+#define UKVM_CONSOLE_HEADER      8          /* len and the reserved word */
+#define UKVM_CONSOLE_SIZE_MIN    64
+#define UKVM_CONSOLE_SIZE_MAX    0x10000    /* 64 KiB */
+
+/* Assembler: the console note for a buffer of size bytes at symbol buf. */
+#define UKVM_CONSOLE_NOTE(buf, size)                                     \
+    ELF_NOTE_BEGIN(.note.ukvm.console, 4, UKVM_NOTE_NAME, UKVM_NOTE_CONSOLE); \
+    .long UKVM_CONSOLE_VERSION, size;                                    \
+    .quad buf;                                                           \
     ELF_NOTE_END
 
 /*
@@ -211,6 +251,19 @@ struct ukvm_cpl3_note_desc {
     ukvm_gpa_t exception_stack; /* top of the ring-0 stack, 16-byte aligned */
 };
 
+/* The console note's descriptor, and the buffer it names (8-aligned). */
+struct ukvm_console_note_desc {
+    uint32_t version;           /* UKVM_CONSOLE_VERSION */
+    uint32_t size;              /* of the whole buffer, header included */
+    ukvm_gpa_t buffer;
+};
+
+struct ukvm_console_buffer {
+    uint32_t len;               /* bytes of the text to write; the monitor zeroes it */
+    uint32_t _reserved;
+    /* the text follows: size - UKVM_CONSOLE_HEADER bytes of room */
+};
+
 struct ukvm_netio_frame {
     uint64_t handle;            /* tx: IN; rx: OUT, the device it came from */
     ukvm_gpa_t data;            /* IN: the frame (tx) or a buffer (rx) */
@@ -323,6 +376,12 @@ UKVM_CHECK_LAYOUT(ukvm_cpl3_note_desc, version, 0);
 UKVM_CHECK_LAYOUT(ukvm_cpl3_note_desc, flags, 4);
 UKVM_CHECK_LAYOUT(ukvm_cpl3_note_desc, idt, 8);
 UKVM_CHECK_LAYOUT(ukvm_cpl3_note_desc, exception_stack, 16);
+UKVM_CHECK_SIZE(ukvm_console_note_desc, 16);
+UKVM_CHECK_LAYOUT(ukvm_console_note_desc, version, 0);
+UKVM_CHECK_LAYOUT(ukvm_console_note_desc, size, 4);
+UKVM_CHECK_LAYOUT(ukvm_console_note_desc, buffer, 8);
+UKVM_CHECK_SIZE(ukvm_console_buffer, UKVM_CONSOLE_HEADER);
+UKVM_CHECK_LAYOUT(ukvm_console_buffer, len, 0);
 UKVM_CHECK_SIZE(ukvm_netio_frame, 32);
 UKVM_CHECK_LAYOUT(ukvm_netio_frame, handle, 0);
 UKVM_CHECK_LAYOUT(ukvm_netio_frame, data, 8);

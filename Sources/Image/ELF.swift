@@ -108,10 +108,11 @@ package enum ELF {
         guard abi.target == ABINote.expectedTarget, abi.version == ABINote.expectedVersion else {
             throw .abiMismatch(target: abi.target, version: abi.version)
         }
+        try found.console?.check(in: segments)
         return ELFImage(bytes: bytes, entry: header.entry, segments: segments,
                         kernelEnd: last.end, abi: abi,
                         manifest: found.manifest ?? Manifest.empty, cpl3: found.cpl3,
-                        protection: try ImageProtection.of(segments, strict: found.cpl3 != nil))
+                        console: found.console, protection: try ImageProtection.of(segments, strict: found.cpl3 != nil))
     }
 
     /// The `wanted` notes of any Solo5 image, for any target (solo5-elftool),

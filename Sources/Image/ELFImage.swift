@@ -31,11 +31,15 @@ package struct ELFImage {
     package let manifest: Manifest
     /// Present when the image asks to run at CPL 3 (our extension).
     package let cpl3: CPL3Note?
+    /// Present when the image has a console buffer for the monitor to
+    /// drain (our extension).
+    package let console: ConsoleNote?
     /// Its read-only and executable pages (W^X).
     package let protection: ImageProtection
 
     package init(bytes: [UInt8], entry: UInt64, segments: [ELFSegment], kernelEnd: UInt64, abi: ABINote,
-                 manifest: Manifest, cpl3: CPL3Note?, protection: ImageProtection) {
+                 manifest: Manifest, cpl3: CPL3Note?, console: ConsoleNote? = nil,
+                 protection: ImageProtection) {
         self.file = ImageFile(bytes)
         self.entry = entry
         self.segments = segments
@@ -43,6 +47,7 @@ package struct ELFImage {
         self.abi = abi
         self.manifest = manifest
         self.cpl3 = cpl3
+        self.console = console
         self.protection = protection
     }
 
@@ -55,10 +60,12 @@ package struct ELFImage {
     }
 
     /// Checks that the image fits `memorySize` bytes of guest memory: every
-    /// segment, and the CPL3 note's IDT and exception stack.
+    /// segment, the CPL3 note's IDT and exception stack, and the console
+    /// buffer.
     package func check(fits memorySize: UInt64) throws(ImageProblem) {
         if let s = segments.first(where: { $0.end > memorySize }) { throw .doesNotFit(end: s.end) }
         try cpl3?.check(fits: memorySize)
+        try console?.check(fits: memorySize)
     }
 }
 

@@ -1,6 +1,7 @@
 // Notes.swift: walks the ELF notes an image carries, through its PT_NOTE
 // program headers: the Solo5 ABI note (required), the Solo5 manifest
-// (optional: none means no devices) and our CPL3 note (optional).
+// (optional: none means no devices), our CPL3 note and our console note
+// (both optional).
 
 import CKVM
 import Support
@@ -11,6 +12,7 @@ package enum Notes {
     package static let abiType = UInt32(SOLO5_NOTE_ABI)
     package static let manifestType = UInt32(SOLO5_NOTE_MANIFEST)
     package static let cpl3Type = UInt32(UKVM_NOTE_CPL3)
+    package static let consoleType = UInt32(UKVM_NOTE_CONSOLE)
     /// Name and descriptor are padded to 4 bytes.
     package static let alignment: UInt64 = 4
     package static let headerSize = UInt64(MemoryLayout<Elf64_Nhdr>.size)
@@ -19,11 +21,12 @@ package enum Notes {
         package var abi: ABINote?
         package var manifest: Manifest?
         package var cpl3: CPL3Note?
+        package var console: ConsoleNote?
     }
 
     /// The notes the parser knows; the others are skipped.
     package enum Kind: CaseIterable {
-        case abi, manifest, cpl3
+        case abi, manifest, cpl3, console
     }
 
     /// Walks every note of every PT_NOTE segment (each already checked to lie
@@ -70,6 +73,9 @@ package enum Notes {
         } else if name == ukvmName && type == cpl3Type && wanted.contains(.cpl3) {
             guard found.cpl3 == nil else { throw .invalid("two CPL3 notes") }
             found.cpl3 = try CPL3Note.parse(r, offset: offset, size: size, memorySize: memorySize)
+        } else if name == ukvmName && type == consoleType && wanted.contains(.console) {
+            guard found.console == nil else { throw .invalid("two console notes") }
+            found.console = try ConsoleNote.parse(r, offset: offset, size: size, memorySize: memorySize)
         }
     }
 

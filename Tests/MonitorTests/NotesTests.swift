@@ -1,4 +1,5 @@
-// NotesTests.swift: the ABI note, the manifest and the CPL3 note.
+// NotesTests.swift: the ABI note, the manifest, the CPL3 note and the
+// console note.
 
 @testable import Image
 @testable import Monitor
@@ -149,6 +150,48 @@ import Testing
         i.notes[2] = TestImage.cpl3Note(idt: 0x102000, stack: 0x103000)
         i.notes[2].desc += [0, 0, 0, 0]
         #expect(reason(i).contains("descriptor is 28 bytes"))
+    }
+
+    /// The default image's data segment is 0x101000 - 0x103000.
+    @Test func consoleNoteValid() throws {
+        var i = TestImage()
+        i.notes.append(TestImage.consoleNote(size: 0x1000, buffer: 0x101000))
+        let image = try ELF.parse(i.build(), memorySize: 512 << 20)
+        #expect(image.console == ConsoleNote(buffer: 0x101000, size: 0x1000))
+        #expect(image.console?.capacity == 0x1000 - 8)
+        #expect(try ELF.parse(TestImage().build(), memorySize: 512 << 20).console == nil)
+    }
+
+    /// The monitor writes the buffer's header: never in code, read-only
+    /// data or past the segment, never misaligned or outside memory.
+    @Test func consoleNoteWhere() {
+        var i = TestImage()
+        i.notes.append(TestImage.consoleNote(buffer: 0x100000))
+        #expect(reason(i).contains("not inside a writable data segment"), "\(reason(i))")
+        i.notes[2] = TestImage.consoleNote(buffer: 0x102800)
+        #expect(reason(i).contains("not inside a writable data segment"))
+        i.notes[2] = TestImage.consoleNote(buffer: 0x101004)
+        #expect(reason(i).contains("8-byte aligned"))
+        i.notes[2] = TestImage.consoleNote(buffer: 0x1000)
+        #expect(reason(i).contains("above 0x100000"))
+        i.notes[2] = TestImage.consoleNote(buffer: UInt64.max - 7)
+        #expect(reason(i).contains("inside guest memory"))
+    }
+
+    @Test func consoleNoteVersionSizeTwice() {
+        var i = TestImage()
+        i.notes.append(TestImage.consoleNote(version: 2, buffer: 0x101000))
+        #expect(reason(i).contains("version 2"))
+        i.notes[2] = TestImage.consoleNote(size: 32, buffer: 0x101000)
+        #expect(reason(i).contains("buffer of 32 bytes, expected 64 to 65536"))
+        i.notes[2] = TestImage.consoleNote(size: 0x20000, buffer: 0x101000)
+        #expect(reason(i).contains("buffer of 131072 bytes"))
+        i.notes[2] = TestImage.consoleNote(buffer: 0x101000)
+        i.notes[2].desc += [0, 0, 0, 0]
+        #expect(reason(i).contains("descriptor is 20 bytes"))
+        i.notes[2] = TestImage.consoleNote(buffer: 0x101000)
+        i.notes.append(TestImage.consoleNote(buffer: 0x102000))
+        #expect(reason(i) == "two console notes")
     }
 }
 

@@ -65,6 +65,10 @@ struct TestImage {
              desc: le32(version) + le32(flags) + le64(idt) + le64(stack))
     }
 
+    static func consoleNote(version: UInt32 = 1, size: UInt32 = 0x1000, buffer: UInt64) -> Note {
+        Note(name: Array("UKVM".utf8) + [0], type: 0x534e_4f43, desc: le32(version) + le32(size) + le64(buffer))
+    }
+
     func build() -> [UInt8] {
         let phnum = segments.count + (notes.isEmpty ? 0 : 1)
         var noteBytes: [UInt8] = []

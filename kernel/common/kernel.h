@@ -171,6 +171,8 @@ uint64_t tsc_monotonic(void);
 /* The wall clock (ns since the epoch) now, read once from the platform;
  * solo5_clock_wall() then advances it with the monotonic clock. */
 void tsc_set_wall(uint64_t wall_ns);
+/* The wall clock is read from read_wall_ns() on its first use instead. */
+void tsc_set_wall_source(uint64_t (*read_wall_ns)(void));
 
 /* ---- cmdline.c: --solo5: options ---- */
 /* Consumes --solo5:LEVEL options (setting log_level) from cmdline, in place,

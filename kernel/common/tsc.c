@@ -1,6 +1,8 @@
 /*
- * tsc.c: the clocks: monotonic from the TSC, wall from a reading at boot
- * advanced by the monotonic clock, so reading either costs no exit.
+ * tsc.c: the clocks: monotonic from the TSC, wall from one reading of the
+ * host's clock advanced by the monotonic clock, so reading either costs no
+ * exit. Where that reading costs an exit (ukvm's WALLTIME), it is taken the
+ * first time the wall clock is read: most unikernels' boots never read it.
  *
  * ns = (tsc - base) * mult >> 32, with mult = 10^9 * 2^32 / freq computed
  * once: no division on the clock path, and the 64x64->128 multiply is a
@@ -12,6 +14,7 @@
 static uint64_t base;
 static uint64_t mult;
 static uint64_t wall_at_boot;
+static uint64_t (*wall_source)(void);
 
 void tsc_init(uint64_t freq_hz)
 {
@@ -37,7 +40,17 @@ solo5_time_t solo5_clock_monotonic(void)
     return tsc_monotonic();
 }
 
+void tsc_set_wall_source(uint64_t (*read_wall_ns)(void))
+{
+    wall_source = read_wall_ns;
+}
+
 solo5_time_t solo5_clock_wall(void)
 {
+    if (wall_source) {
+        uint64_t (*read_wall_ns)(void) = wall_source;
+        wall_source = NULL;
+        tsc_set_wall(read_wall_ns());
+    }
     return wall_at_boot + tsc_monotonic();
 }

@@ -8,24 +8,29 @@
  * - ukvm_ext_features: the host_features bits of ours that the kernel may
  *   use when the monitor offers them (NETIO, multi-block requests, debug
  *   traps handed to the monitor's debugger, the FS base set by the monitor,
- *   large TCP frames segmented by the host).
+ *   large TCP frames segmented by the host, the console buffer).
+ * - The console note names the console buffer (console.c), which the
+ *   monitor drains at every exit when it offers the feature.
  *
  * Linked into every image except the *-cpl0 test variants, which are then
  * what an upstream-built hvt kernel is: no note, base hypercalls only, one
  * block per request.
  */
 #include "ukvm_ext.h"
+#include "ukvm.h"
 
 /* The descriptor follows the 12-byte header and "UKVM\0" padded to 8:
  * at offset 20, so the monitor reads it unaligned. */
 UKVM_CPL3_NOTE(cpu_idt, exception_stack_top)
+UKVM_CONSOLE_NOTE(ukvm_console_buffer, UKVM_CONSOLE_SIZE)
 
 .section .rodata
 .balign 4
 .globl ukvm_ext_features
 ukvm_ext_features:
 .long UKVM_HOST_FEATURE_NETIO | UKVM_HOST_FEATURE_BLOCK_MULTI | UKVM_HOST_FEATURE_DEBUG | \
-    UKVM_HOST_FEATURE_SET_FS_BASE | UKVM_HOST_FEATURE_LARGE_SEND
+    UKVM_HOST_FEATURE_SET_FS_BASE | UKVM_HOST_FEATURE_LARGE_SEND | \
+    UKVM_HOST_FEATURE_CONSOLE_BUFFER
 
 /* The ring-0 stack for traps taken in ring 3. */
 .section .bss

@@ -1,4 +1,4 @@
-/* platform.c: console, exit and debug traps for ukvm, one hypercall each. */
+/* platform.c: exit and debug traps for ukvm, one hypercall each. */
 
 #include "ukvm.h"
 
@@ -7,12 +7,6 @@ static bool debug_traps; /* the monitor's debugger takes #DB and #BP */
 void debug_init(uint32_t features)
 {
     debug_traps = features & UKVM_HOST_FEATURE_DEBUG;
-}
-
-void platform_puts(const char *buf, size_t n)
-{
-    struct ukvm_hc_puts arg = { .data = (uintptr_t)buf, .len = n };
-    ukvm_hypercall(UKVM_HYPERCALL_PUTS, &arg);
 }
 
 void platform_exit(int status, const void *cookie)

@@ -43,6 +43,7 @@ void _start(const struct ukvm_boot_info *bi)
     if (cpl == 0)
         cpu_init();
     uint32_t features = usable_features(bi);
+    console_init(features);
     debug_init(features);
     tls_init(features);
 

@@ -4,6 +4,12 @@
 #ifndef UKVM_H
 #define UKVM_H
 
+/* Bytes of the console buffer (console.c); extensions.S names it in the
+ * console note, so it is the one definition here assembly may include. */
+#define UKVM_CONSOLE_SIZE 4096
+
+#ifndef __ASSEMBLER__
+
 #include "kernel.h"
 #include "ukvm_abi.h"
 #include "ukvm_ext.h"
@@ -30,6 +36,16 @@ void debug_init(uint32_t features);
 /* tls.c: features = the usable host_features (start.c): whether the
  * monitor sets the FS base for us (platform_set_fs_base). */
 void tls_init(uint32_t features);
+
+/* console.c: the buffer the console note names (extensions.S), and
+ * features = the usable host_features (start.c): whether the monitor drains
+ * it. */
+struct ukvm_console_storage {
+    struct ukvm_console_buffer header;
+    char data[UKVM_CONSOLE_SIZE - UKVM_CONSOLE_HEADER];
+};
+extern struct ukvm_console_storage ukvm_console_buffer;
+void console_init(uint32_t features);
 
 /* time.c */
 void time_init(const struct ukvm_boot_info *bi);
@@ -60,4 +76,5 @@ void ring_drain(void);
 solo5_result_t ring_read(solo5_handle_t handle, uint8_t *buf, size_t size,
         size_t *read_size);
 
+#endif /* !__ASSEMBLER__ */
 #endif /* UKVM_H */

@@ -27,6 +27,9 @@ struct Options: Equatable {
     var memorySize = OptionParser.defaultMemoryMiB << 20
     /// Whether the run goes into the sandbox (--x-no-sandbox: not).
     var sandbox = true
+    /// Whether the guest's console buffer is drained (--x-no-console-buffer:
+    /// not; every console write is then an exit).
+    var consoleBuffer = true
     /// The original `KERNEL DISK TAP` form, when the command line is one.
     var legacy: LegacyForm?
     /// Lines to print before the run (e.g. --mem adjusted).
@@ -82,6 +85,10 @@ struct OptionParser {
     func apply(_ arg: Argument, to options: inout Options, modules: [MonitorModule]) throws(MonitorError) {
         if arg == "--x-no-sandbox" {
             options.sandbox = false
+            return
+        }
+        if arg == "--x-no-console-buffer" {
+            options.consoleBuffer = false
             return
         }
         if let text = arg.text, let (size, warning) = try OptionParser.memory(text) {

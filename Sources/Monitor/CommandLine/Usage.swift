@@ -28,6 +28,8 @@ extension OptionParser {
         lines += [
             "  --x-no-sandbox             run without the sandbox (no seccomp filter, capabilities",
             "                             kept): for debugging only",
+            "  --x-no-console-buffer      write each guest console write at once, even when the",
+            "                             console is not a terminal (one exit per write)",
             "  --help                     print this help and exit",
             "  --version                  print the version and exit",
             "Exit status:",

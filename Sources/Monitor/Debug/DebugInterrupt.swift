@@ -41,7 +41,7 @@ enum DebugInterrupt {
         // SIGIO must reach KVM_RUN and the waits: a parent may have started
         // us with it blocked, and KVM_RUN runs with the waits' mask.
         Signals.admit(SIGIO)
-        if let mask = Signals.waitMask, (try? vcpu.setSignalMask(mask)) == nil { return false }
+        if let mask = Signals.runMask, (try? vcpu.setSignalMask(mask)) == nil { return false }
         guard fcntl(fd, F_SETOWN, getpid()) == 0 else { return false }
         let flags = fcntl(fd, F_GETFL)
         return flags >= 0 && fcntl(fd, F_SETFL, flags | O_ASYNC) == 0

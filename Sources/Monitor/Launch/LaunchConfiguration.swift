@@ -16,6 +16,9 @@ package struct LaunchConfiguration {
     package var commandLine: [UInt8] = []
     /// Whether the run goes into the sandbox (docs/hardening.md).
     package var sandbox = true
+    /// Whether the guest's console buffer is drained, when its console is
+    /// not a terminal (ConsoleBuffer.swift).
+    package var consoleBuffer = true
     /// The original `KERNEL DISK TAP` form, whose announcement is printed
     /// once its devices are attached (the command line only).
     var legacy: LegacyForm?

@@ -156,6 +156,7 @@ final class Launch {
         info.mem_size = plan.guest
         info.kernel_end = image.kernelEnd
         info.cpu_cycle_freq = try vcpu.tscFrequency()
+        core.console = try ConsoleBuffer.offered(for: image, memory: memory, allowed: configuration.consoleBuffer)
         for m in modules { m.describe(&info) }
         _ = try BootInfo.write(info, to: memory, manifest: manifest, commandLine: configuration.commandLine)
         // The image's code and read-only data, read-only from now on (W^X);
@@ -169,7 +170,8 @@ final class Launch {
         var table = HypercallTable()
         for m in modules { try m.registerHypercalls(&table, memory: memory, wait: wait) }
         Signals.install()
-        if let mask = Signals.waitMask { try vcpu.setSignalMask(mask) }
+        if core.console != nil { Signals.useConsoleAlarm() }
+        if let mask = Signals.runMask { try vcpu.setSignalMask(mask) }
         // The VM, its memory and the wait live until the process exits:
         // releasing them would cost calls (munmap, close) the sandbox would
         // then have to allow, and exit releases them anyway.
@@ -189,7 +191,8 @@ final class Launch {
         try LaunchHooks.beforeSandbox?()
         if configuration.sandbox { try enterSandbox(vcpu: vcpu.fd, wait: wait) }
         TestHooks.afterSandbox?(vcpu.fd)
-        let result = RunLoop(vcpu: vcpu, hypercalls: table, memory: memory, hooks: hooks).run()
+        let result = RunLoop(vcpu: vcpu, hypercalls: table, memory: memory, hooks: hooks,
+                             console: core.console).run()
 
         // 7. What the modules do with the ending (a core file), in the sandbox.
         notes = runParticipants.compactMap { $0.runEnded(result, guest: guest) }

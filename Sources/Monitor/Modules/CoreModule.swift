@@ -1,17 +1,25 @@
 // CoreModule.swift: the hypercalls every guest uses: WALLTIME, PUTS, POLL
-// and HALT.
+// and HALT; and the console buffer's feature bit, when it is offered.
 
 import CKVM
 import Glibc
 import Support
 
 final class CoreModule: MonitorModule {
+    /// The guest's console buffer, when offered (set by the launcher).
+    var console: ConsoleBuffer?
+
+    func describe(_ info: inout ukvm_boot_info) {
+        if console != nil { info.host_features |= UInt32(UKVM_HOST_FEATURE_CONSOLE_BUFFER) }
+    }
+
     /// WALLTIME reads the wall clock (the vDSO, or the system call where
     /// the clock source has no vDSO support). PUTS writes through the
     /// console and POLL waits through the device wait, which declare theirs.
     func sandboxNeeds(_ context: SandboxContext) -> SandboxNeeds {
         SandboxNeeds([SandboxRule(.clockGettime, [ArgumentTest(0, .equals32(UInt32(CLOCK_REALTIME)))],
                                   why: "WALLTIME")])
+            + (console != nil ? ConsoleBuffer.sandboxNeeds : .none)
     }
 
     func registerHypercalls(_ table: inout HypercallTable, memory: GuestMemory,

@@ -50,6 +50,25 @@ enum Console {
         return 0
     }
 
+    /// Writes as much of `bytes` to `fd` as it takes without waiting, stop
+    /// signals or not: the guest's last output at a stop (ConsoleBuffer).
+    /// Returns the bytes written.
+    @discardableResult
+    static func writeAvailable(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int {
+        guard let start = bytes.baseAddress else { return 0 }
+        var done = 0
+        var now = timespec()
+        while done < bytes.count {
+            var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            guard csys_ppoll_mask(&p, 1, &now, nil) == 1 else { break }
+            let n = Glibc.write(fd, start + done, min(bytes.count - done, chunk))
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            done += n
+        }
+        return done
+    }
+
     /// One line on stdout (e.g. "Providing disk: ...").
     static func out(_ line: String) {
         emit(1, line)

@@ -31,6 +31,9 @@ struct RunLoop {
     /// Who else takes part in the run (the debugger, --gdb): asked only
     /// about ExitEvents, before the first instruction and at the end.
     var hooks: [ExitHook] = []
+    /// The guest's console buffer, when the monitor offers it: drained at
+    /// every exit, before the exit is handled.
+    var console: ConsoleBuffer?
 
     func run() -> RunOutcome {
         guard !hooks.isEmpty else { return loop() }
@@ -54,13 +57,19 @@ struct RunLoop {
     private func loop() -> RunOutcome {
         while true {
             let signo = Signals.caught
-            if signo != 0 { return .signal(signo) }
+            if signo != 0 {
+                console?.drainAtStop()
+                return .signal(signo)
+            }
             let exit: VMExit
+            console?.beforeRun()
             do {
                 exit = try vcpu.run()
             } catch {
+                console?.drainAtStop()
                 return .hostError(error.description)
             }
+            if let console, let end = console.drain() { return end }
             switch step(after: exit) {
             case .resume:
                 continue

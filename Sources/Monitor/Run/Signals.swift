@@ -12,6 +12,11 @@
 // one could between a short poll and a long sleep). The handler only
 // records the signal; the run loop sees it, the devices are synced, and the
 // monitor exits with 128 + N.
+//
+// SIGALRM, when the console buffer is offered, is the console's alarm
+// (ConsoleBuffer.swift): admitted by KVM_RUN only, so that it ends a run of
+// the guest that lasts too long without an exit, and taken like a stop
+// signal (`takePending`), but recording nothing.
 
 import Glibc
 
@@ -27,6 +32,11 @@ enum Signals {
     /// The signal mask of the waits: the mask the monitor was started with,
     /// less the stop signals. Nil until `install`.
     nonisolated(unsafe) private(set) static var waitMask: UnsafeMutablePointer<sigset_t>?
+    /// The signal mask of KVM_RUN: the waits' mask, less the console's
+    /// alarm when it is in use. Nil until `install`.
+    nonisolated(unsafe) private(set) static var runMask: UnsafeMutablePointer<sigset_t>?
+    /// The signal that ends a long run of the guest for the console buffer.
+    static let consoleAlarm = SIGALRM
 
     static let stopSignals: [Int32] = [SIGTERM, SIGINT, SIGHUP]
 
@@ -82,6 +92,25 @@ enum Signals {
         sigprocmask(SIG_BLOCK, &block, mask)
         for s in stopSignals { sigdelset(mask, s) }
         waitMask = mask
+        let run = UnsafeMutablePointer<sigset_t>.allocate(capacity: 1)
+        run.initialize(to: mask.pointee)
+        runMask = run
+    }
+
+    /// Makes SIGALRM the console's alarm: a handler that does nothing (a
+    /// signal left at its default action would end the process the moment
+    /// it arrived during KVM_RUN), blocked everywhere but in KVM_RUN.
+    static func useConsoleAlarm() {
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in }
+        action.sa_flags = 0
+        sigaction(consoleAlarm, &action, nil)
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, consoleAlarm)
+        sigprocmask(SIG_BLOCK, &set, nil)
+        if let waitMask { sigaddset(waitMask, consoleAlarm) }
+        if let runMask { sigdelset(runMask, consoleAlarm) }
     }
 
     /// The calls of signal handling during the run: return from the
@@ -110,14 +139,31 @@ enum Signals {
         sigaddset(&set, signo)
         sigprocmask(SIG_UNBLOCK, &set, nil)
         if let waitMask { sigdelset(waitMask, signo) }
+        if let runMask { sigdelset(runMask, signo) }
     }
 
-    /// After KVM_RUN returned EINTR: takes a stop signal that is pending (it
-    /// interrupted KVM_RUN and stayed blocked) and records it.
+    /// After KVM_RUN returned EINTR: takes the stop signals and the
+    /// console's alarm that are pending (they interrupted KVM_RUN and stayed
+    /// blocked), and records a stop signal.
     static func takePending() {
         var set = stopSet
+        sigaddset(&set, consoleAlarm)
         var none = timespec(tv_sec: 0, tv_nsec: 0)
-        let signo = sigtimedwait(&set, nil, &none)
-        if signo > 0 { caughtSignal.pointee = signo }
+        while true {
+            let signo = sigtimedwait(&set, nil, &none)
+            guard signo > 0 else { return }
+            if signo != consoleAlarm { caughtSignal.pointee = signo }
+        }
+    }
+
+    /// Takes the console's alarm if it is pending: it went off while the
+    /// monitor was not in KVM_RUN, and would otherwise end the next run at
+    /// once for nothing.
+    static func discardConsoleAlarm() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, consoleAlarm)
+        var none = timespec(tv_sec: 0, tv_nsec: 0)
+        _ = sigtimedwait(&set, nil, &none)
     }
 }

@@ -32,6 +32,7 @@ struct Syscall: Hashable, CustomStringConvertible {
     static let ioctl = Syscall(Int(SYS_ioctl), "ioctl")
     static let ppoll = Syscall(Int(SYS_ppoll), "ppoll")
     static let timerfdSettime = Syscall(Int(SYS_timerfd_settime), "timerfd_settime")
+    static let setitimer = Syscall(Int(SYS_setitimer), "setitimer")
     static let clockGettime = Syscall(Int(SYS_clock_gettime), "clock_gettime")
     static let fdatasync = Syscall(Int(SYS_fdatasync), "fdatasync")
     static let rtSigreturn = Syscall(Int(SYS_rt_sigreturn), "rt_sigreturn")
@@ -80,7 +81,7 @@ struct Syscall: Hashable, CustomStringConvertible {
     /// Every call named here.
     static let known: [Syscall] = [
         read, write, pread64, pwrite64, preadv2, pwritev2, readv, writev, ioctl, ppoll,
-        timerfdSettime, clockGettime, fdatasync, rtSigreturn, rtSigtimedwait, rtSigprocmask,
+        timerfdSettime, setitimer, clockGettime, fdatasync, rtSigreturn, rtSigtimedwait, rtSigprocmask,
         rtSigaction, getpid, gettid, tgkill, exitGroup, exit, brk, mmap, munmap, mremap, madvise,
         mprotect, futex, sigaltstack, close, dup3, mincore, open, openat, execve, execveat, clone,
         clone3, fork, vfork, socket, connect, kill, ptrace, prctl, seccomp, fcntl, lseek, fstat,

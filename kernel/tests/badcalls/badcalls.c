@@ -8,6 +8,8 @@
  *   badcalls struct   a hypercall whose argument struct is outside memory
  *   badcalls port     an `out` to a port that is no hypercall
  *   badcalls wrap     PUTS whose address + length wraps around 2^64
+ *   badcalls console  a console buffer whose length is beyond its size
+ *                     (when the monitor drains it: ukvm_ext.h)
  */
 
 #include "test.h"
@@ -27,6 +29,10 @@ static int strcmp_(const char *a, const char *b)
 }
 
 static uint8_t buf[512];
+
+/* The kernel's console buffer (kernel/ukvm/console.c): its first word is
+ * the length the monitor reads at every exit. */
+extern uint32_t ukvm_console_buffer[];
 static int failures;
 
 static void expect(const char *what, int32_t got)
@@ -105,10 +111,13 @@ int solo5_app_main(const struct solo5_start_info *si)
         hypercall(UKVM_HYPERCALL_PUTS, (uint32_t)(uintptr_t)&a);
     } else if (!strcmp_(mode, "struct")) {
         hypercall(UKVM_HYPERCALL_WALLTIME, 0xfffffff8U);
+    } else if (!strcmp_(mode, "console")) {
+        ukvm_console_buffer[0] = 0xffffffffU;
+        hypercall(UKVM_HYPERCALL_WALLTIME, (uint32_t)(uintptr_t)buf);
     } else if (!strcmp_(mode, "port")) {
         hypercall(UKVM_HYPERCALL_MAX, (uint32_t)(uintptr_t)buf);
     } else {
-        puts("usage: badcalls einval|puts|wrap|struct|port\n");
+        puts("usage: badcalls einval|puts|wrap|struct|port|console\n");
         return SOLO5_EXIT_FAILURE;
     }
     puts("FAILURE: the monitor let that pass\n");

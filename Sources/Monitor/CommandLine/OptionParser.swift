@@ -27,6 +27,8 @@ struct Options: Equatable {
     var memorySize = OptionParser.defaultMemoryMiB << 20
     /// Whether the run goes into the sandbox (--x-no-sandbox: not).
     var sandbox = true
+    /// --x-cpuid-cache: where the supported-CPUID answer is cached.
+    var cpuidCache = CPUIDCacheChoice.standard
     /// The original `KERNEL DISK TAP` form, when the command line is one.
     var legacy: LegacyForm?
     /// Lines to print before the run (e.g. --mem adjusted).
@@ -82,6 +84,10 @@ struct OptionParser {
     func apply(_ arg: Argument, to options: inout Options, modules: [MonitorModule]) throws(MonitorError) {
         if arg == "--x-no-sandbox" {
             options.sandbox = false
+            return
+        }
+        if let choice = try CPUIDCacheChoice.parse(arg) {
+            options.cpuidCache = choice
             return
         }
         if let text = arg.text, let (size, warning) = try OptionParser.memory(text) {

@@ -28,6 +28,8 @@ extension OptionParser {
         lines += [
             "  --x-no-sandbox             run without the sandbox (no seccomp filter, capabilities",
             "                             kept): for debugging only",
+            "  --x-cpuid-cache=DIR|off    where KVM's supported CPUID is cached (default /run/ukvm",
+            "                             as root, else $XDG_RUNTIME_DIR/ukvm), or no cache",
             "  --help                     print this help and exit",
             "  --version                  print the version and exit",
             "Exit status:",

@@ -35,6 +35,7 @@ extension Launch {
         configuration.debug = debug.configuration
         configuration.commandLine = options.commandLine
         configuration.sandbox = options.sandbox
+        configuration.cpuidCache = options.cpuidCache
         configuration.legacy = options.legacy
         return .launch(configuration)
     }

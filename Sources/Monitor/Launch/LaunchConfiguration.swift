@@ -16,6 +16,8 @@ package struct LaunchConfiguration {
     package var commandLine: [UInt8] = []
     /// Whether the run goes into the sandbox (docs/hardening.md).
     package var sandbox = true
+    /// Where the supported-CPUID answer is cached (CPUIDCacheChoice.swift).
+    package var cpuidCache = CPUIDCacheChoice.standard
     /// The original `KERNEL DISK TAP` form, whose announcement is printed
     /// once its devices are attached (the command line only).
     var legacy: LegacyForm?

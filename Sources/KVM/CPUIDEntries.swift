@@ -42,6 +42,32 @@ package struct CPUIDEntries: Equatable {
         }
     }
 
+    /// The table for the vCPU whose APIC ID is `apicID`. KVM answers with
+    /// the APIC ID of whichever host CPU ran the ioctl (leaf 1 EBX[31:24],
+    /// the x2APIC ID in leaves 0xB and 0x1F EDX): without this the guest
+    /// would see a different table depending on where its monitor ran, and
+    /// a cached table would differ from a fresh one in those bits alone.
+    package func forVCPU(apicID: UInt8) -> CPUIDEntries {
+        var bytes = self.bytes
+        let size = CPUIDEntries.entrySize
+        bytes.withUnsafeMutableBytes { raw in
+            for i in 0..<count {
+                var e = raw.loadUnaligned(fromByteOffset: i * size, as: kvm_cpuid_entry2.self)
+                switch e.function {
+                case 1: e.ebx = e.ebx & 0x00FF_FFFF | UInt32(apicID) << 24
+                case 0xB, 0x1F: e.edx = UInt32(apicID)
+                default: continue
+                }
+                raw.storeBytes(of: e, toByteOffset: i * size, as: kvm_cpuid_entry2.self)
+            }
+        }
+        return CPUIDEntries(checked: bytes)
+    }
+
+    private init(checked bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
     /// Calls `body` with a struct kvm_cpuid2 holding these entries, as
     /// KVM_SET_CPUID2 takes it (a header with nent, then the array).
     func withCPUID2<R>(_ body: (UnsafeMutableRawPointer) -> R) -> R {

@@ -93,7 +93,8 @@ package final class VCPU {
     }
 
     /// Passes the host's supported CPUID through to the guest, and says
-    /// which of the features the entry state uses it has. The entries come
+    /// which of the features the entry state uses it has, as vCPU 0's
+    /// (CPUIDEntries.forVCPU: the only vCPU a guest has). The entries come
     /// from `cache` when it holds this host's (SupportedCPUIDCache.swift),
     /// from KVM otherwise, and then go into the cache.
     /// The corresponding ioctls are `KVM_GET_SUPPORTED_CPUID`, `KVM_SET_CPUID2`.
@@ -104,7 +105,7 @@ package final class VCPU {
         if let cache, let key, let cached = cache.load(key: key), setCPUID(cached) == 0 {
             return Features(cached)
         }
-        let entries = try vm.kvm.supportedCPUID()
+        let entries = try vm.kvm.supportedCPUID().forVCPU(apicID: 0)
         guard setCPUID(entries) == 0 else { throw KVMError("KVM_SET_CPUID2") }
         if let cache, let key { cache.store(entries, key: key) }
         return Features(entries)

@@ -1,8 +1,8 @@
 // CPUIDEntries.swift: a CPUID table as KVM speaks it: whole struct
 // kvm_cpuid_entry2 records, kept as bytes. KVM_GET_SUPPORTED_CPUID answers
 // one, the supported-CPUID cache file holds one (SupportedCPUIDCache.swift),
-// KVM_SET_CPUID2 takes one. Bytes, so that the cache writes and compares
-// exactly what KVM gave, padding included.
+// KVM_SET_CPUID2 takes one. Bytes, so that the cache writes, compares and
+// hands back exactly the table the vCPU was given, padding included.
 
 import CKVM
 import Glibc
@@ -76,7 +76,10 @@ package struct CPUIDEntries: Equatable {
         defer { buffer.deallocate() }
         memset(buffer, 0, MemoryLayout<kvm_cpuid2>.size)
         buffer.assumingMemoryBound(to: kvm_cpuid2.self).pointee.nent = UInt32(count)
-        bytes.withUnsafeBytes { (buffer + MemoryLayout<kvm_cpuid2>.size).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        bytes.withUnsafeBytes { entries in
+            guard let from = entries.baseAddress else { return }  // no entries: nothing to copy
+            (buffer + MemoryLayout<kvm_cpuid2>.size).copyMemory(from: from, byteCount: entries.count)
+        }
         return body(buffer)
     }
 }

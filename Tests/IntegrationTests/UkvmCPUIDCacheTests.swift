@@ -82,6 +82,22 @@ struct UkvmCPUIDCacheTests {
         #expect(first.setCPUID == off.setCPUID)
     }
 
+    /// Monitors started together on a cold cache: every one boots, and one
+    /// whole file is left, no temporary one.
+    @Test func manyMonitorsAtOnce() throws {
+        let dir = TempDirectory(name: "cpuid")
+        let monitors = try (0..<8).map { _ in
+            try Background([monitorPath, "--x-cpuid-cache=" + dir.path, ukvmImage("hello")])
+        }
+        for m in monitors {
+            // stdout and stderr together: the guest's output, no line of ours.
+            let r = m.wait(timeout: 30)
+            #expect(r.status == 0 && r.output.contains("solo5_exit(0)") && !r.output.contains("ukvm:"), "\(r)")
+        }
+        #expect(dir.files() == [Self.file])
+        #expect(!(try hello(["--x-cpuid-cache=" + dir.path]).askedKVM))
+    }
+
     @Test func aMissingDirectoryIsMade0700() throws {
         let parent = TempDirectory(name: "cpuid-parent")
         let path = parent.path + "/cache"

@@ -41,9 +41,10 @@ package final class KVM {
         return VM(kvm: self, fd: vmfd)
     }
 
-    /// The host's supported CPUID entries, as a kvm_cpuid2 buffer the caller
-    /// must deallocate. The corresponding ioctl is `KVM_GET_SUPPORTED_CPUID`.
-    package func supportedCPUID() throws(KVMError) -> UnsafeMutableRawPointer {
+    /// The CPUID entries KVM supports on this host, asked of KVM (the
+    /// monitor asks SupportedCPUIDCache first: VCPU.setSupportedCPUID).
+    /// The corresponding ioctl is `KVM_GET_SUPPORTED_CPUID`.
+    package func supportedCPUID() throws(KVMError) -> CPUIDEntries {
         // KVM_MAX_CPUID_ENTRIES (256 since Linux 5.16; 80 before): room for
         // all in one call. Each call runs CPUID for every leaf, and under a
         // hypervisor (kvm-pvm) each CPUID is an exit: a call refused with
@@ -53,11 +54,11 @@ package final class KVM {
             let size = ckvm_cpuid2_size(entries)
             let buffer = UnsafeMutableRawPointer.allocate(
                 byteCount: size, alignment: MemoryLayout<kvm_cpuid2>.alignment)
+            defer { buffer.deallocate() }
             memset(buffer, 0, size)
             buffer.assumingMemoryBound(to: kvm_cpuid2.self).pointee.nent = entries
-            if ckvm_ioctl(fd, ckvm_KVM_GET_SUPPORTED_CPUID, buffer) == 0 { return buffer }
+            if ckvm_ioctl(fd, ckvm_KVM_GET_SUPPORTED_CPUID, buffer) == 0 { return CPUIDEntries(cpuid2: buffer) }
             let e = errno
-            buffer.deallocate()
             guard e == E2BIG, entries < 4096 else {
                 throw KVMError("KVM_GET_SUPPORTED_CPUID", errno: e)
             }

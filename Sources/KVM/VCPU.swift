@@ -82,23 +82,38 @@ package final class VCPU {
         package var fsgsbase = false
         /// The NX bit in page tables (leaf 0x80000001, EDX bit 20).
         package var nx = false
+
+        package init() {}
+
+        /// What `entries` say.
+        init(_ entries: CPUIDEntries) {
+            fsgsbase = (entries.entry(function: 7)?.ebx ?? 0) & 1 != 0
+            nx = (entries.entry(function: 0x8000_0001)?.edx ?? 0) & (1 << 20) != 0
+        }
     }
 
     /// Passes the host's supported CPUID through to the guest, and says
-    /// which of the features the entry state uses it has.
+    /// which of the features the entry state uses it has, as vCPU 0's
+    /// (CPUIDEntries.forVCPU: the only vCPU a guest has). The entries come
+    /// from `cache` when it holds this host's (SupportedCPUIDCache.swift),
+    /// from KVM otherwise, and then go into the cache.
     /// The corresponding ioctls are `KVM_GET_SUPPORTED_CPUID`, `KVM_SET_CPUID2`.
-    package func setSupportedCPUID() throws(KVMError) -> Features {
-        let cpuid = try vm.kvm.supportedCPUID()
-        defer { cpuid.deallocate() }
-        guard ckvm_ioctl(fd, ckvm_KVM_SET_CPUID2, cpuid) == 0 else { throw KVMError("KVM_SET_CPUID2") }
-        let count = Int(cpuid.assumingMemoryBound(to: kvm_cpuid2.self).pointee.nent)
-        let entries = (cpuid + MemoryLayout<kvm_cpuid2>.size).assumingMemoryBound(to: kvm_cpuid_entry2.self)
-        var features = Features()
-        for i in 0..<count {
-            if entries[i].function == 7 && entries[i].index == 0 { features.fsgsbase = entries[i].ebx & 1 != 0 }
-            if entries[i].function == 0x8000_0001 { features.nx = entries[i].edx & (1 << 20) != 0 }
+    package func setSupportedCPUID(cache: SupportedCPUIDCache? = nil) throws(KVMError) -> Features {
+        let key = cache == nil ? nil : SupportedCPUIDCacheKey.current(kvmFD: vm.kvm.fd)
+        // A cached table KVM refuses (a file someone with our uid wrote) is
+        // a miss as well: asked again, and replaced.
+        if let cache, let key, let cached = cache.load(key: key), setCPUID(cached) == 0 {
+            return Features(cached)
         }
-        return features
+        let entries = try vm.kvm.supportedCPUID().forVCPU(apicID: 0)
+        guard setCPUID(entries) == 0 else { throw KVMError("KVM_SET_CPUID2") }
+        if let cache, let key { cache.store(entries, key: key) }
+        return Features(entries)
+    }
+
+    /// KVM_SET_CPUID2 with `entries`: 0, or -1 with errno set.
+    private func setCPUID(_ entries: CPUIDEntries) -> Int32 {
+        entries.withCPUID2 { ckvm_ioctl(fd, ckvm_KVM_SET_CPUID2, $0) }
     }
 
     /// The guest TSC frequency in Hz. The corresponding ioctl is `KVM_GET_TSC_KHZ`.

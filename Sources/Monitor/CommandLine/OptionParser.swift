@@ -30,6 +30,8 @@ struct Options: Equatable {
     /// Whether the guest's console buffer is drained (--x-no-console-buffer:
     /// not; every console write is then an exit).
     var consoleBuffer = true
+    /// --x-cpuid-cache: where the supported-CPUID answer is cached.
+    var cpuidCache = CPUIDCacheChoice.standard
     /// The original `KERNEL DISK TAP` form, when the command line is one.
     var legacy: LegacyForm?
     /// Lines to print before the run (e.g. --mem adjusted).
@@ -89,6 +91,10 @@ struct OptionParser {
         }
         if arg == "--x-no-console-buffer" {
             options.consoleBuffer = false
+            return
+        }
+        if let choice = try CPUIDCacheChoice.parse(arg) {
+            options.cpuidCache = choice
             return
         }
         if let text = arg.text, let (size, warning) = try OptionParser.memory(text) {

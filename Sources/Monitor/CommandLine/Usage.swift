@@ -30,6 +30,8 @@ extension OptionParser {
             "                             kept): for debugging only",
             "  --x-no-console-buffer      write each guest console write at once, even when the",
             "                             console is not a terminal (one exit per write)",
+            "  --x-cpuid-cache=DIR|off    where KVM's supported CPUID is cached (default /run/ukvm",
+            "                             as root, else $XDG_RUNTIME_DIR/ukvm), or no cache",
             "  --help                     print this help and exit",
             "  --version                  print the version and exit",
             "Exit status:",

@@ -36,6 +36,7 @@ extension Launch {
         configuration.commandLine = options.commandLine
         configuration.sandbox = options.sandbox
         configuration.consoleBuffer = options.consoleBuffer
+        configuration.cpuidCache = options.cpuidCache
         configuration.legacy = options.legacy
         return .launch(configuration)
     }

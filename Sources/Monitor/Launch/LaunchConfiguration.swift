@@ -19,6 +19,8 @@ package struct LaunchConfiguration {
     /// Whether the guest's console buffer is drained, when its console is
     /// not a terminal (ConsoleBuffer.swift).
     package var consoleBuffer = true
+    /// Where the supported-CPUID answer is cached (CPUIDCacheChoice.swift).
+    package var cpuidCache = CPUIDCacheChoice.standard
     /// The original `KERNEL DISK TAP` form, whose announcement is printed
     /// once its devices are attached (the command line only).
     var legacy: LegacyForm?

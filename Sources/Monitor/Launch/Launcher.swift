@@ -148,7 +148,8 @@ final class Launch {
         // 3. KVM: one VM, one memory slot, one vCPU in the entry state (page
         // tables, GDT, TSS and registers, with what its CPU has); then what
         // the net module shares with the guest (the ring).
-        let vcpu = try makeVCPU(memory: memory, guestSize: plan.guest, image: image)
+        let vcpu = try makeVCPU(memory: memory, guestSize: plan.guest, image: image,
+                                cpuidCache: configuration.cpuidCache.cache)
         try net.prepare(vm: vcpu.vm, memory: memory, reserved: configuration.image.ringAt)
 
         // 4. Boot info, with the TSC frequency and the filled-in manifest.
@@ -223,14 +224,16 @@ final class Launch {
     }
 
     /// A vCPU of a new VM over `memory`, in the entry state for `image`
-    /// with `guestSize` bytes of the guest's own memory.
-    private func makeVCPU(memory: GuestMemory, guestSize: UInt64, image: ELFImage) throws -> VCPU {
+    /// with `guestSize` bytes of the guest's own memory; its CPUID from
+    /// `cpuidCache` where that holds this host's.
+    private func makeVCPU(memory: GuestMemory, guestSize: UInt64, image: ELFImage,
+                          cpuidCache: SupportedCPUIDCache?) throws -> VCPU {
         let kvm: KVM
         do { kvm = try KVM() } catch { throw MonitorError.setup(error.reason) }
         let vm = try kvm.createVM()
         try vm.setMemory(base: memory.base, size: memory.size)
         let vcpu = try vm.createVCPU(id: 0)
-        let cpu = try vcpu.setSupportedCPUID()
+        let cpu = try vcpu.setSupportedCPUID(cache: cpuidCache)
         // Without FSGSBASE a CPL-3 guest cannot set its TLS base itself.
         tls.offered = !cpu.fsgsbase
         try EntryState.buildMemory(memory, cpl3: image.cpl3, protection: image.protection, nx: cpu.nx,

@@ -137,6 +137,10 @@ struct LaunchPlan {
         configuration.net.devices = nets
         configuration.net.macs = macs
         configuration.commandLine = Array(guestArgs.joined(separator: " ").utf8)
+        // No supported-CPUID cache: this monitor may be in a mount namespace
+        // that is the container's (joined from the spec), where /run is not
+        // the host's, and it must write no file of the container's.
+        configuration.cpuidCache = .off
         return configuration
     }
 }

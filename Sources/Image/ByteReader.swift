@@ -1,5 +1,6 @@
 // ByteReader.swift: little-endian, bounds-checked reads from the bytes of
-// an image, and why an image was refused.
+// an image (all of it, or the window of it the parser needs), and why an
+// image was refused.
 
 /// Why an image was refused (turned into an `ImageError` with the path).
 package enum ImageProblem: Error, Equatable {
@@ -9,19 +10,37 @@ package enum ImageProblem: Error, Equatable {
     case doesNotFit(end: UInt64)
 }
 
-/// Little-endian, bounds-checked reads from the image bytes.
+/// Little-endian, bounds-checked reads from the image's bytes: file
+/// offsets, read from a window of the file that starts at `base`.
 package struct ByteReader {
+    /// The file's bytes from offset `base` on.
     package let bytes: [UInt8]
+    /// The file offset of bytes[0].
+    package let base: UInt64
+    /// The whole file's size, which file ranges are checked against.
+    package let fileSize: UInt64
 
-    package init(bytes: [UInt8]) {
+    /// A reader of `bytes`, the file's bytes from offset `base` on, of a
+    /// file of `fileSize` bytes (by default: `bytes` is the whole file).
+    package init(bytes: [UInt8], base: UInt64 = 0, fileSize: UInt64? = nil) {
         self.bytes = bytes
+        self.base = base
+        self.fileSize = fileSize ?? base + UInt64(bytes.count)
     }
 
-    /// The Int offset of [offset, offset + count) if it lies inside the bytes.
+    /// The indices in `bytes` of the file's [offset, offset + count), if the
+    /// window holds all of it.
     package func range(_ offset: UInt64, _ count: UInt64) -> Range<Int>? {
-        let (end, overflow) = offset.addingReportingOverflow(count)
+        guard offset >= base else { return nil }
+        let (end, overflow) = (offset - base).addingReportingOverflow(count)
         guard !overflow, end <= UInt64(bytes.count) else { return nil }
-        return Int(offset)..<Int(end)
+        return Int(offset - base)..<Int(end)
+    }
+
+    /// Whether [offset, offset + count) lies inside the file.
+    package func inFile(_ offset: UInt64, _ count: UInt64) -> Bool {
+        let (end, overflow) = offset.addingReportingOverflow(count)
+        return !overflow && end <= fileSize
     }
 
     package func u8(_ offset: UInt64, _ what: String) throws(ImageProblem) -> UInt8 {

@@ -46,7 +46,7 @@ package struct ELFHeader {
         guard h.phnum > 0, h.phnum != UInt16(PN_XNUM) else {
             throw .invalid("unsupported number of program headers (\(h.phnum))")
         }
-        guard r.range(h.phoff, UInt64(h.phnum) * ELF.phdrSize) != nil else {
+        guard r.inFile(h.phoff, UInt64(h.phnum) * ELF.phdrSize) else {
             throw .invalid("program header table lies outside the file")
         }
         return h
@@ -86,7 +86,7 @@ package struct ELFProgramHeader {
         guard fileSize <= memSize else {
             throw .invalid("\(what): file size \(hex(fileSize)) exceeds memory size \(hex(memSize))")
         }
-        guard r.range(offset, fileSize) != nil else {
+        guard r.inFile(offset, fileSize) else {
             throw .invalid("\(what): file data lies outside the file")
         }
         guard vaddr >= UInt64(UKVM_KERNEL_BASE) else {

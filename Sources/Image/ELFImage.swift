@@ -20,9 +20,10 @@ package struct ELFSegment: Equatable {
 
 /// A validated image: what to load, where to start, and its notes.
 package struct ELFImage {
-    /// The file, whole; needed until it is loaded, then dropped (`dropFile`).
-    package var bytes: [UInt8] { file.bytes }
-    private let file: ImageFile
+    /// The whole file, for an image parsed from its bytes (empty for one
+    /// read from a file, and once dropped: `dropFile`).
+    package var bytes: [UInt8] { source.bytes }
+    private let source: ImageSource
     package let entry: UInt64
     package let segments: [ELFSegment]
     /// The first address past the highest loaded segment.
@@ -37,10 +38,10 @@ package struct ELFImage {
     /// Its read-only and executable pages (W^X).
     package let protection: ImageProtection
 
-    package init(bytes: [UInt8], entry: UInt64, segments: [ELFSegment], kernelEnd: UInt64, abi: ABINote,
+    init(source: ImageSource, entry: UInt64, segments: [ELFSegment], kernelEnd: UInt64, abi: ABINote,
                  manifest: Manifest, cpl3: CPL3Note?, console: ConsoleNote? = nil,
                  protection: ImageProtection) {
-        self.file = ImageFile(bytes)
+        self.source = source
         self.entry = entry
         self.segments = segments
         self.kernelEnd = kernelEnd
@@ -51,12 +52,35 @@ package struct ELFImage {
         self.protection = protection
     }
 
-    /// Lets go of the file's bytes, in this image and every copy of it, once
-    /// they are in guest memory: the run needs only what was parsed from
-    /// them, and a copy of the image kept on the heap for the whole run would
-    /// cost every idle guest its size. `bytes` is empty afterwards.
+    /// Lets go of the file (its descriptor, or its bytes), in this image and
+    /// every copy of it, once it is in guest memory: the run needs only what
+    /// was parsed from it, and a copy of the image kept on the heap for the
+    /// whole run would cost every idle guest its size. `bytes` is empty
+    /// afterwards.
     package func dropFile() {
-        file.bytes = []
+        source.drop()
+    }
+
+    /// The descriptor the image is read from until it is loaded, if it was
+    /// read from a file: a front end that closes descriptors before the
+    /// launch (ukvm-oci's container process) must keep it.
+    package var fileDescriptor: Int32? { source.file?.descriptor }
+
+    /// Copies segment `s`'s bytes from the file to `destination` (its
+    /// fileSize bytes): read from the file, or copied from its bytes.
+    package func copyFileBytes(of s: ELFSegment, to destination: UnsafeMutableRawPointer) throws(ImageError) {
+        guard s.fileSize > 0 else { return }
+        if let file = source.file {
+            try file.read(into: destination, s.offset, s.fileSize)
+            return
+        }
+        // Inside the file: checked by the parser (ELFProgramHeader.loadable).
+        guard UInt64(source.bytes.count) >= s.offset + s.fileSize else {
+            throw .unreadable(path: "image", reason: "its bytes were let go before it was loaded")
+        }
+        source.bytes.withUnsafeBytes { src in
+            destination.copyMemory(from: src.baseAddress! + Int(s.offset), byteCount: Int(s.fileSize))
+        }
     }
 
     /// Checks that the image fits `memorySize` bytes of guest memory: every
@@ -69,9 +93,31 @@ package struct ELFImage {
     }
 }
 
-/// The image file's bytes, one box for all copies of an image (configurations
-/// hold it by value), so that dropping them really frees them.
-private final class ImageFile {
-    var bytes: [UInt8]
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+/// Where an image's bytes are until it is loaded, one box for all copies of
+/// the image (configurations hold it by value), so that letting go of them
+/// really lets go: the file, from which the loader reads the segments into
+/// guest memory (the monitor), or the whole file's bytes (tests, tools).
+final class ImageSource {
+    private(set) var file: ImageFile?
+    private(set) var bytes: [UInt8]
+    /// The file's size.
+    let size: UInt64
+
+    init(file: ImageFile) {
+        self.file = file
+        self.bytes = []
+        self.size = file.size
+    }
+
+    init(bytes: [UInt8]) {
+        self.file = nil
+        self.bytes = bytes
+        self.size = UInt64(bytes.count)
+    }
+
+    func drop() {
+        file?.close()
+        file = nil
+        bytes = []
+    }
 }

@@ -29,19 +29,19 @@ package enum Notes {
         case abi, manifest, cpl3, console
     }
 
-    /// Walks every note of every PT_NOTE segment (each already checked to lie
-    /// inside the file). Unknown notes are skipped; a known note twice is an
+    /// Walks every note of every PT_NOTE segment, each given as a reader of
+    /// exactly its bytes. Unknown notes are skipped; a known note twice is an
     /// error.
-    package static func parse(_ r: ByteReader, notes: [(offset: UInt64, size: UInt64)], memorySize: UInt64,
+    package static func parse(_ segments: [ByteReader], memorySize: UInt64,
                       wanted: [Kind] = Kind.allCases) throws(ImageProblem) -> Found {
         var found = Found()
-        for segment in notes {
+        for r in segments {
             // 4-byte padding whatever the segment's alignment says: Solo5's
             // manifest note sits in an 8-aligned section and relies on this
             // (its descriptor starts with 4 pad bytes, so that struct mft
             // lands 8-aligned).
-            var at = segment.offset
-            let end = segment.offset + segment.size
+            var at = r.base
+            let end = r.base + UInt64(r.bytes.count)
             while at < end {
                 guard end - at >= headerSize else { throw .invalid("truncated note header") }
                 let namesz = UInt64(try r.u32(at, "note"))
@@ -52,7 +52,8 @@ package enum Notes {
                 guard descAt + descsz <= end, nameAt + namesz <= end else {
                     throw .invalid("note of type \(hex(type)) runs past its segment")
                 }
-                let name = Array(r.bytes[Int(nameAt)..<Int(nameAt + namesz)])
+                guard let nameRange = r.range(nameAt, namesz) else { throw .invalid("truncated note name") }
+                let name = Array(r.bytes[nameRange])
                 try record(name: name, type: type, r, offset: descAt, size: descsz,
                            memorySize: memorySize, wanted: wanted, in: &found)
                 at = descAt + roundUp(descsz)

@@ -14,12 +14,12 @@ extension ELFImage {
         for s in segments {
             let dst = try memory.buffer(gpa: s.vaddr, count: s.memSize)
             guard let d = dst.baseAddress else { continue }
-            let file = Int(s.fileSize)
-            bytes.withUnsafeBytes { src in
-                if let base = src.baseAddress, file > 0 {
-                    d.copyMemory(from: base + Int(s.offset), byteCount: file)
-                }
+            do {
+                try copyFileBytes(of: s, to: d)
+            } catch {
+                throw .image(error)
             }
+            let file = Int(s.fileSize)
             if !zeroFilled { memset(d + file, 0, dst.count - file) }
         }
     }

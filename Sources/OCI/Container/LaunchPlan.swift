@@ -32,11 +32,14 @@ struct LaunchPlan {
     let guestArgs: [String]
     let network: RuntimeSpec.NetworkNamespace
 
-    /// Every fd the plan holds, which the container process keeps.
-    var fds: [Int32] { blocks.map(\.fd) }
+    /// Every fd the plan holds, which the container process keeps: the
+    /// disks, and the image's file, from which its segments are read when
+    /// the guest starts.
+    var fds: [Int32] { blocks.map(\.fd) + (image.elf.fileDescriptor.map { [$0] } ?? []) }
 
     func close() {
-        for fd in fds { _ = Glibc.close(fd) }
+        for b in blocks { _ = Glibc.close(b.fd) }
+        image.elf.dropFile()
     }
 
     /// Opens and checks everything `spec` (with the rootfs at `rootfs`) asks for.

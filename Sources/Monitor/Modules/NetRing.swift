@@ -99,12 +99,13 @@ final class NetRing: @unchecked Sendable {
             + .call(.exit, why: "net ring: the thread exits")
     }
 
-    /// Starts the thread, with the stop signals blocked in it: they are for
-    /// the vCPU's thread, whose KVM_RUN they interrupt.
+    /// Starts the thread, with the stop signals and the console's alarm
+    /// blocked in it: they are for the vCPU's thread, whose KVM_RUN they
+    /// interrupt.
     func start() throws(MonitorError) {
         var block = sigset_t(), old = sigset_t()
         sigemptyset(&block)
-        for s in Signals.stopSignals { sigaddset(&block, s) }
+        for s in Signals.stopSignals + [Signals.consoleAlarm] { sigaddset(&block, s) }
         pthread_sigmask(SIG_BLOCK, &block, &old)
         defer { pthread_sigmask(SIG_SETMASK, &old, nil) }
         var t = pthread_t()

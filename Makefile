@@ -58,7 +58,11 @@ include kernel/apps/Makefile.inc
 # Segments aligned to 64 KiB in the file as in memory (max-page-size): the
 # page cache's 64 KiB folios then coincide with the windows a fault maps,
 # where a misaligned segment made every fault map two folios.
+# Generic types' metadata through accessor functions instead of mangled
+# names that the runtime demangles the first time each is used: 27 % fewer
+# instructions in a boot (818,000 -> 600,000), a little more code.
 SWIFT_LAYOUT := -Xswiftc -use-ld=lld -Xswiftc -Xfrontend -Xswiftc -function-sections \
+	-Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangled-name-accessors \
 	-Xcc -ffunction-sections \
 	-Xlinker --symbol-ordering-file=$(CURDIR)/scripts/link-order.txt -Xlinker --no-warn-symbol-ordering \
 	-Xlinker -z -Xlinker max-page-size=65536

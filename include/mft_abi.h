@@ -43,6 +43,14 @@
 #define MFT_NAME_MAX       (MFT_NAME_SIZE - 1)
 #define MFT_NOTE_PAD       4
 #define MFT_ENTRY_SIZE     104
+/* Where the monitor's parser reads struct mft's and struct mft_entry's
+ * fields (checked against the structs below): Swift cannot load these two
+ * structs whole (a union, a flexible array), and reads the fields at these
+ * offsets instead of building key paths at run time. */
+#define MFT_VERSION_OFFSET        0
+#define MFT_ENTRIES_OFFSET        4
+#define MFT_ENTRY_TYPE_OFFSET     68
+#define MFT_ENTRY_ATTACHED_OFFSET 96
 #define MFT_DEV_BLOCK_BASIC 1
 #define MFT_DEV_NET_BASIC   2
 #define MFT_RESERVED_FIRST  (1U << 30)
@@ -172,13 +180,13 @@ MFT_CHECK_SIZE(mft_net_basic, 8);
 MFT_CHECK_LAYOUT(mft_net_basic, mtu, 6);
 MFT_CHECK_SIZE(mft_entry, MFT_ENTRY_SIZE);
 MFT_CHECK_LAYOUT(mft_entry, name, 0);
-MFT_CHECK_LAYOUT(mft_entry, type, 68);
+MFT_CHECK_LAYOUT(mft_entry, type, MFT_ENTRY_TYPE_OFFSET);
 MFT_CHECK_LAYOUT(mft_entry, u, 72);
 MFT_CHECK_LAYOUT(mft_entry, hostpriv, 88);
-MFT_CHECK_LAYOUT(mft_entry, attached, 96);
+MFT_CHECK_LAYOUT(mft_entry, attached, MFT_ENTRY_ATTACHED_OFFSET);
 MFT_CHECK_SIZE(mft, 8);
-MFT_CHECK_LAYOUT(mft, version, 0);
-MFT_CHECK_LAYOUT(mft, entries, 4);
+MFT_CHECK_LAYOUT(mft, version, MFT_VERSION_OFFSET);
+MFT_CHECK_LAYOUT(mft, entries, MFT_ENTRIES_OFFSET);
 MFT_CHECK_LAYOUT(mft, e, 8);
 
 #endif /* !__ASSEMBLER__ */

@@ -10,7 +10,6 @@ package struct ABINote: Equatable {
     package static let expectedTarget = UInt32(SOLO5_ABI_TARGET_HVT)
     package static let expectedVersion = UInt32(UKVM_ABI_VERSION)
     package static let descriptorSize = UInt64(MemoryLayout<solo5_abi_note_desc>.size)
-    private static let versionOffset = UInt64(MemoryLayout<solo5_abi_note_desc>.offset(of: \.version)!)
 
     /// "hvt", "virtio", ... or "unknown (N)".
     package static func targetName(_ target: UInt32) -> String {
@@ -23,7 +22,7 @@ package struct ABINote: Equatable {
         guard size == descriptorSize else {
             throw .invalid("ABI note: descriptor is \(size) bytes, expected \(descriptorSize)")
         }
-        return ABINote(target: try r.u32(offset, "ABI note"),
-                       version: try r.u32(offset + versionOffset, "ABI note"))
+        let d = try r.load(solo5_abi_note_desc.self, at: offset, "ABI note")
+        return ABINote(target: d.target, version: d.version)
     }
 }

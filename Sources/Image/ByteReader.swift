@@ -43,6 +43,15 @@ package struct ByteReader {
         return !overflow && end <= fileSize
     }
 
+    /// The C struct `T` at `offset`, as the file lays it out (little-endian,
+    /// as the host and the ABI), its fields then read by name: the layout
+    /// is the C header's, and no key path is built at run time to find it.
+    package func load<T: BitwiseCopyable>(_ type: T.Type, at offset: UInt64,
+                                         _ what: String) throws(ImageProblem) -> T {
+        guard let r = range(offset, UInt64(MemoryLayout<T>.size)) else { throw .invalid("truncated \(what)") }
+        return bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: r.lowerBound, as: T.self) }
+    }
+
     package func u8(_ offset: UInt64, _ what: String) throws(ImageProblem) -> UInt8 {
         guard let r = range(offset, 1) else { throw .invalid("truncated \(what)") }
         return bytes[r.lowerBound]

@@ -13,9 +13,6 @@ package struct CPL3Note: Equatable {
     package static let version = UInt32(UKVM_CPL3_VERSION)
     package static let idtSize = UInt64(UKVM_IDT_SIZE)
     package static let descriptorSize = UInt64(MemoryLayout<ukvm_cpl3_note_desc>.size)
-    private static func offset(_ field: PartialKeyPath<ukvm_cpl3_note_desc>) -> UInt64 {
-        UInt64(MemoryLayout<ukvm_cpl3_note_desc>.offset(of: field)!)
-    }
 
     /// Parses and validates the note's descriptor of `size` bytes at `offset`
     /// of `r`, for `memorySize` bytes of guest memory.
@@ -24,10 +21,8 @@ package struct CPL3Note: Equatable {
         guard size == descriptorSize else {
             throw .invalid("CPL3 note: descriptor is \(size) bytes, expected \(descriptorSize)")
         }
-        let version = try r.u32(offset + CPL3Note.offset(\.version), "CPL3 note")
-        let flags = try r.u32(offset + CPL3Note.offset(\.flags), "CPL3 note")
-        let idt = try r.u64(offset + CPL3Note.offset(\.idt), "CPL3 note")
-        let stack = try r.u64(offset + CPL3Note.offset(\.exception_stack), "CPL3 note")
+        let d = try r.load(ukvm_cpl3_note_desc.self, at: offset, "CPL3 note")
+        let (version, flags, idt, stack) = (d.version, d.flags, d.idt, d.exception_stack)
         guard version == CPL3Note.version else {
             throw .invalid("CPL3 note: version \(version), expected \(CPL3Note.version)")
         }

@@ -26,10 +26,8 @@ package struct ConsoleNote: Equatable {
         guard size == descriptorSize else {
             throw .invalid("console note: descriptor is \(size) bytes, expected \(descriptorSize)")
         }
-        // The descriptor's fields, in the order of struct ukvm_console_note_desc.
-        let version = try r.u32(offset, "console note")
-        let bufferSize = UInt64(try r.u32(offset + 4, "console note"))
-        let buffer = try r.u64(offset + 8, "console note")
+        let d = try r.load(ukvm_console_note_desc.self, at: offset, "console note")
+        let (version, bufferSize, buffer) = (d.version, UInt64(d.size), d.buffer)
         guard version == ConsoleNote.version else {
             throw .invalid("console note: version \(version), expected \(ConsoleNote.version)")
         }

@@ -10,10 +10,6 @@ package struct ELFHeader {
     package let phoff: UInt64
     package let phnum: UInt16
 
-    private static func offset(_ field: PartialKeyPath<Elf64_Ehdr>) -> UInt64 {
-        UInt64(MemoryLayout<Elf64_Ehdr>.offset(of: field)!)
-    }
-
     package static func parse(_ r: ByteReader) throws(ImageProblem) -> ELFHeader {
         let bytes = r.bytes
         guard bytes.count >= Int(ELF.headerSize) else {
@@ -28,21 +24,20 @@ package struct ELFHeader {
         guard bytes[Int(EI_VERSION)] == UInt8(EV_CURRENT) else {
             throw .invalid("unknown ELF version \(bytes[Int(EI_VERSION)])")
         }
-        let type = try r.u16(offset(\.e_type), "ELF header")
+        let ehdr = try r.load(Elf64_Ehdr.self, at: 0, "ELF header")
+        let type = ehdr.e_type
         guard type == UInt16(ET_EXEC) else {
             throw .invalid("not an executable (ELF type \(type), expected ET_EXEC)")
         }
-        let machine = try r.u16(offset(\.e_machine), "ELF header")
+        let machine = ehdr.e_machine
         guard machine == UInt16(EM_X86_64) else {
             throw .invalid("not an x86_64 image (ELF machine \(machine))")
         }
-        let phentsize = try r.u16(offset(\.e_phentsize), "ELF header")
+        let phentsize = ehdr.e_phentsize
         guard UInt64(phentsize) == ELF.phdrSize else {
             throw .invalid("program header size \(phentsize), expected \(ELF.phdrSize)")
         }
-        let h = ELFHeader(entry: try r.u64(offset(\.e_entry), "ELF header"),
-                       phoff: try r.u64(offset(\.e_phoff), "ELF header"),
-                       phnum: try r.u16(offset(\.e_phnum), "ELF header"))
+        let h = ELFHeader(entry: ehdr.e_entry, phoff: ehdr.e_phoff, phnum: ehdr.e_phnum)
         guard h.phnum > 0, h.phnum != UInt16(PN_XNUM) else {
             throw .invalid("unsupported number of program headers (\(h.phnum))")
         }
@@ -62,18 +57,11 @@ package struct ELFProgramHeader {
     package let fileSize: UInt64
     package let memSize: UInt64
 
-    private static func offset(_ field: PartialKeyPath<Elf64_Phdr>) -> UInt64 {
-        UInt64(MemoryLayout<Elf64_Phdr>.offset(of: field)!)
-    }
-
     /// The program header at `at` (the table is known to lie in the file).
     package static func parse(_ r: ByteReader, at: UInt64) throws(ImageProblem) -> ELFProgramHeader {
-        ELFProgramHeader(type: try r.u32(at + offset(\.p_type), "program header"),
-                      flags: try r.u32(at + offset(\.p_flags), "program header"),
-                      offset: try r.u64(at + offset(\.p_offset), "program header"),
-                      vaddr: try r.u64(at + offset(\.p_vaddr), "program header"),
-                      fileSize: try r.u64(at + offset(\.p_filesz), "program header"),
-                      memSize: try r.u64(at + offset(\.p_memsz), "program header"))
+        let p = try r.load(Elf64_Phdr.self, at: at, "program header")
+        return ELFProgramHeader(type: p.p_type, flags: p.p_flags, offset: p.p_offset, vaddr: p.p_vaddr,
+                                fileSize: p.p_filesz, memSize: p.p_memsz)
     }
 
     /// This PT_LOAD header (number `index`) as a segment the loader may

@@ -9,12 +9,6 @@ extension Manifest {
     package static let notePadding = UInt64(MFT_NOTE_PAD)
     package static let headerSize = UInt64(MemoryLayout<mft>.size)
     package static let entrySize = UInt64(MemoryLayout<mft_entry>.size)
-    private static func offset(_ field: PartialKeyPath<mft>) -> UInt64 {
-        UInt64(MemoryLayout<mft>.offset(of: field)!)
-    }
-    private static func entryOffset(_ field: PartialKeyPath<mft_entry>) -> UInt64 {
-        UInt64(MemoryLayout<mft_entry>.offset(of: field)!)
-    }
 
     /// Parses and validates a manifest note descriptor (`size` bytes at
     /// `offset` of `r`, already known to lie inside the file).
@@ -24,8 +18,8 @@ extension Manifest {
             // Upstream's wording first: drivers and upstream's tests look for it.
             throw .invalid("manifest: note does not fall within valid size: \(size) bytes is too short")
         }
-        let version = try r.u32(mftAt + Manifest.offset(\.version), "manifest")
-        let count = try r.u32(mftAt + Manifest.offset(\.entries), "manifest")
+        let version = try r.u32(mftAt + UInt64(MFT_VERSION_OFFSET), "manifest")
+        let count = try r.u32(mftAt + UInt64(MFT_ENTRIES_OFFSET), "manifest")
         guard version == Manifest.version else {
             throw .invalid("manifest: version \(version), expected \(Manifest.version)")
         }
@@ -65,8 +59,8 @@ extension Manifest {
         guard let name = String(validating: raw[raw.startIndex..<nul], as: UTF8.self) else {
             throw .invalid("manifest: entry \(i): name is not UTF-8")
         }
-        let rawType = try r.u32(at + entryOffset(\.type), "manifest")
-        guard try r.u8(at + entryOffset(\.attached), "manifest") == 0 else {
+        let rawType = try r.u32(at + UInt64(MFT_ENTRY_TYPE_OFFSET), "manifest")
+        guard try r.u8(at + UInt64(MFT_ENTRY_ATTACHED_OFFSET), "manifest") == 0 else {
             throw .invalid("manifest: entry \(i): 'attached' is set in the image")
         }
         if i == 0 {

@@ -12,6 +12,7 @@
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <stddef.h>
 #include <linux/audit.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
@@ -20,6 +21,14 @@
 
 /* The architecture seccomp_data.arch names for x86_64 system calls. */
 extern const uint32_t csys_AUDIT_ARCH_X86_64;
+
+/* Where a filter loads struct seccomp_data's fields, as C lays it out
+ * (in Swift, a key path built at run time at every start). */
+enum {
+    csys_SECCOMP_DATA_NR = offsetof(struct seccomp_data, nr),
+    csys_SECCOMP_DATA_ARCH = offsetof(struct seccomp_data, arch),
+    csys_SECCOMP_DATA_ARGS = offsetof(struct seccomp_data, args),
+};
 
 /* prctl(2) with up to two arguments. */
 int csys_prctl(int option, unsigned long arg2, unsigned long arg3);

@@ -26,9 +26,9 @@ enum SeccompProgram {
     static let maxInstructions = 4096
 
     /// Offsets in struct seccomp_data.
-    static let nrOffset = UInt32(MemoryLayout<seccomp_data>.offset(of: \.nr)!)
-    static let archOffset = UInt32(MemoryLayout<seccomp_data>.offset(of: \.arch)!)
-    static let argsOffset = UInt32(MemoryLayout<seccomp_data>.offset(of: \.args)!)
+    static let nrOffset = UInt32(csys_SECCOMP_DATA_NR)
+    static let archOffset = UInt32(csys_SECCOMP_DATA_ARCH)
+    static let argsOffset = UInt32(csys_SECCOMP_DATA_ARGS)
 
     /// The program for `policy`; a call it does not allow returns
     /// `violation` (SECCOMP_RET_TRAP: the SIGSYS handler reports it).

@@ -67,6 +67,10 @@ size_t strlen(const char *s);
 int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
 char *strncpy(char *restrict dst, const char *restrict src, size_t n);
+/* src into dst (size bytes), cut short if need be and always terminated;
+ * unlike strncpy it writes nothing past the NUL: a boot's 8 KiB command
+ * line buffer is then one page the guest touches, not three. */
+void copy_string(char *restrict dst, const char *restrict src, size_t size);
 int isspace(int c);
 
 /* ---- printf.c: formatted output ---- */

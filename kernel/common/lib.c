@@ -85,6 +85,15 @@ char *strncpy(char *restrict dst, const char *restrict src, size_t n)
     return dst;
 }
 
+void copy_string(char *restrict dst, const char *restrict src, size_t size)
+{
+    size_t i = 0;
+    for (; i + 1 < size && src[i]; i++)
+        dst[i] = src[i];
+    if (size)
+        dst[i] = 0;
+}
+
 int isspace(int c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||

@@ -51,7 +51,7 @@ void _start(const struct ukvm_boot_info *bi)
      * kernel_main()'s second pass finds none left. */
     const char *src = (const char *)(uintptr_t)bi->cmdline;
     if (src)
-        strncpy(cmdline, src, sizeof cmdline - 1);
+        copy_string(cmdline, src, sizeof cmdline);
     const char *args = cmdline_parse(cmdline);
 
     time_init(bi);

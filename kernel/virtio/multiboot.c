@@ -60,7 +60,7 @@ static void copy_cmdline(const char *src)
         src++;
     while (*src && isspace(*src))
         src++;
-    strncpy(cmdline, src, sizeof cmdline - 1);
+    copy_string(cmdline, src, sizeof cmdline);
 }
 
 void multiboot_parse(uint32_t mbi_addr, struct multiboot_facts *facts)

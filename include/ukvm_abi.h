@@ -100,6 +100,7 @@
 #define UKVM_HOST_FEATURE_SET_FS_BASE (1U << 19) /* SET_FS_BASE (ukvm_ext.h) */
 #define UKVM_HOST_FEATURE_LARGE_SEND  (1U << 20) /* IPv4/TCP frames beyond the MTU (ukvm_ext.h) */
 #define UKVM_HOST_FEATURE_CONSOLE_BUFFER (1U << 21) /* the console note's buffer (ukvm_ext.h) */
+#define UKVM_HOST_FEATURE_RDRAND      (1U << 22) /* the vCPU has RDRAND (ukvm_ext.h) */
 #define UKVM_BLOCK_MAX_REQUEST        0x100000 /* 1 MiB */
 
 /*

@@ -27,6 +27,10 @@
  *     UKVM_HOST_FEATURE_LARGE_SEND; a guest writes frames longer than
  *     ukvm_net_tx_max() (IPv4/TCP ones, ukvm_large_send_check) only then.
  *
+ *   - RDRAND: a monitor whose vCPU has RDRAND says so with
+ *     UKVM_HOST_FEATURE_RDRAND, and a guest then uses it without asking
+ *     CPUID first; otherwise it asks, as before.
+ *
  *   - the console buffer: an image that carries the console note names a
  *     buffer in its memory; a monitor that drains it sets
  *     UKVM_HOST_FEATURE_CONSOLE_BUFFER, and the guest appends its console
@@ -114,6 +118,13 @@
  * unikernel compute sees each line as it is written.
  */
 #define UKVM_NOTE_CONSOLE        0x534e4f43 /* "CONS" */
+
+/*
+ * RDRAND (UKVM_HOST_FEATURE_RDRAND): the vCPU's CPUID, as the monitor set
+ * it, has RDRAND (leaf 1, ECX bit 30). Under PVM every CPUID the guest runs
+ * is emulated, at the cost of an exit and of two more page walks of the
+ * code around it; a kernel seeding its stack canary at boot can skip it.
+ */
 #define UKVM_CONSOLE_VERSION     1
 #define UKVM_CONSOLE_HEADER      8          /* len and the reserved word */
 #define UKVM_CONSOLE_SIZE_MIN    64

@@ -49,7 +49,9 @@ static const char *const trap_names[NUM_TRAPS] = {
 static uint64_t gdt[UKVM_GDT_ENTRIES] __attribute__((aligned(16)));
 static struct ukvm_tss tss __attribute__((aligned(16)));
 /* Global: the ukvm CPL3 note names it, so the monitor can load IDTR. */
-struct gate cpu_idt[256] __attribute__((aligned(16)));
+/* Filled at every boot: the ukvm linker script gives it a page of its own
+ * after the other things every boot touches (.bss.boot.idt). */
+struct gate cpu_idt[256] __attribute__((aligned(16), section(".bss.boot.idt")));
 /* A stack of its own for traps at CPL 0 (IST1), so an overflowing kernel
  * stack still gets a report instead of a triple fault. */
 static uint8_t trap_stack[8192] __attribute__((aligned(16)));

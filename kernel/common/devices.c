@@ -6,7 +6,7 @@
 #include "kernel.h"
 #include "solo5_ext.h"
 
-bool net_large_send;
+BOOT_VAR bool net_large_send;
 
 solo5_result_t solo5_block_acquire(const char *name, solo5_handle_t *handle,
         struct solo5_block_info *info)

@@ -22,6 +22,14 @@
 #include "ukvm_abi.h" /* the stack reserve and the frame-length rule */
 #include "ukvm_ext.h" /* the TSS and IDT size shared with the CPL3 note */
 
+/*
+ * Variables every boot reads or writes. The ukvm linker script lays them
+ * out together at the start of .bss, on the page of .data: under kvm-pvm
+ * the first touch of each guest page costs an exit to KVM (some 17 us),
+ * and scattered among the large buffers they cost a page each.
+ */
+#define BOOT_VAR __attribute__((section(".bss.boot")))
+
 #define NORETURN __attribute__((noreturn))
 #define PRINTF(f, a) __attribute__((format(printf, f, a)))
 #define ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((uint64_t)(a) - 1))
@@ -84,6 +92,9 @@ int printf(const char *fmt, ...) PRINTF(1, 2);
 void console_write(const char *buf, size_t n);
 /* From now until console_flush(), gather output into one write. */
 void console_buffer_boot(void);
+/* The backend gathers console output itself (ukvm's console buffer): the
+ * boot's messages then go straight to it, not through the boot buffer. */
+void console_gathered_by_backend(void);
 /* Writes what was gathered and stops gathering. */
 void console_flush(void);
 enum log_level {
@@ -152,7 +163,8 @@ void cpu_save_state(struct ukvm_fault_cookie *c)
 /* ---- ssp.c: stack protector ---- */
 /* Sets the canary from the TSC (and RDRAND when present). Call before any
  * function built with the stack protector returns. */
-void ssp_init(void);
+/* rdrand: 1 if the CPU has RDRAND, 0 if not, -1 to ask CPUID. */
+void ssp_init(int rdrand);
 
 static inline void cpu_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t r[4])
 {

@@ -10,12 +10,18 @@ enum log_level log_level = LOG_INFO;
  * banner and memory map would otherwise cost ten of them.
  */
 static char boot_buf[2048];
-static size_t boot_len;
-static bool buffering;
+static BOOT_VAR size_t boot_len;
+static BOOT_VAR bool buffering;
+static BOOT_VAR bool backend_gathers;
+
+void console_gathered_by_backend(void)
+{
+    backend_gathers = true;
+}
 
 void console_buffer_boot(void)
 {
-    buffering = true;
+    buffering = !backend_gathers;
 }
 
 void console_flush(void)

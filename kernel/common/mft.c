@@ -2,7 +2,7 @@
 
 #include "kernel.h"
 
-static const struct mft *manifest;
+static BOOT_VAR const struct mft *manifest;
 
 void mft_init(const struct mft *mft)
 {

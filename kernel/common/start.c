@@ -39,7 +39,7 @@ static void print_memory_map(const struct kernel_boot *boot,
 
 void kernel_main(const struct kernel_boot *boot)
 {
-    static struct solo5_start_info si;
+    static BOOT_VAR struct solo5_start_info si;
 
     console_buffer_boot();
 

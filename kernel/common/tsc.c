@@ -11,10 +11,10 @@
 
 #include "kernel.h"
 
-static uint64_t base;
-static uint64_t mult;
-static uint64_t wall_at_boot;
-static uint64_t (*wall_source)(void);
+static BOOT_VAR uint64_t base;
+static BOOT_VAR uint64_t mult;
+static BOOT_VAR uint64_t wall_at_boot;
+static BOOT_VAR uint64_t (*wall_source)(void);
 
 void tsc_init(uint64_t freq_hz)
 {

@@ -10,7 +10,7 @@
 
 #include "ukvm.h"
 
-static bool multi; /* the monitor takes many blocks per hypercall */
+static BOOT_VAR bool multi; /* the monitor takes many blocks per hypercall */
 
 void block_init(uint32_t features)
 {

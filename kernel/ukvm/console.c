@@ -9,13 +9,16 @@
 
 /* Named by the console note (extensions.S). 4 KiB: a boot's messages and a
  * few screens of an application's, yet one page of .bss. */
-struct ukvm_console_storage ukvm_console_buffer __attribute__((aligned(64)));
+struct ukvm_console_storage ukvm_console_buffer
+    __attribute__((aligned(64), section(".bss.boot.console")));
 
-static bool buffered;
+static BOOT_VAR bool buffered;
 
 void console_init(uint32_t features)
 {
     buffered = features & UKVM_HOST_FEATURE_CONSOLE_BUFFER;
+    if (buffered)
+        console_gathered_by_backend();
 }
 
 /*

@@ -41,9 +41,9 @@ _Static_assert(BATCH < NONE, "slot numbers fit a byte");
 _Static_assert(TX_POOL_SIZE >= UKVM_NET_LARGE_MAX + SLOT_ALIGN,
         "a large frame fits the send pool");
 
-static bool netio;          /* the monitor offers NETIO, for a net device */
-static size_t slot_size;    /* the largest frame of any device, aligned */
-static unsigned slots;      /* buffers per direction: at most BATCH */
+static BOOT_VAR bool netio;     /* the monitor offers NETIO, for a net device */
+static BOOT_VAR size_t slot_size; /* the largest frame of any device, aligned */
+static BOOT_VAR unsigned slots;   /* buffers per direction: at most BATCH */
 
 /*
  * Received frames: POOL_SIZE bytes of buffers in slots. A full slot is on
@@ -66,7 +66,7 @@ static bool rx_progress;    /* a frame was read since the last yield */
  * pool, each frame's start aligned. */
 static uint8_t tx_pool[TX_POOL_SIZE] __attribute__((aligned(SLOT_ALIGN)));
 static struct ukvm_netio_frame tx_desc[BATCH];
-static unsigned tx_pending;
+static BOOT_VAR unsigned tx_pending; /* read at every exit (net_flush) */
 static size_t tx_used;
 static solo5_time_t tx_since; /* when the oldest of them was queued */
 

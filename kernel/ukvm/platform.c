@@ -2,7 +2,7 @@
 
 #include "ukvm.h"
 
-static bool debug_traps; /* the monitor's debugger takes #DB and #BP */
+static BOOT_VAR bool debug_traps; /* the monitor's debugger takes #DB and #BP */
 
 void debug_init(uint32_t features)
 {

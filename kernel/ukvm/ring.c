@@ -13,7 +13,7 @@
 
 #define TX_SLOTS 16
 
-static volatile struct ukvm_ring *ring;
+static BOOT_VAR volatile struct ukvm_ring *ring;
 static uint32_t next_id;
 static uint8_t tx_buf[TX_SLOTS][RING_TX_MAX];
 

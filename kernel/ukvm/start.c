@@ -10,13 +10,14 @@
 #include "ukvm.h"
 
 /* The boot info page is read-only; the command line is parsed in place. */
-static char cmdline[UKVM_CMDLINE_SIZE];
+static char cmdline[UKVM_CMDLINE_SIZE] __attribute__((section(".bss.boot.cmdline")));
 
 /* Defined by extensions.S; absent (address 0) in the base-ABI variants. */
 extern const uint32_t ukvm_ext_features __attribute__((weak));
 
 /* The host features of ours this kernel uses: offered by the monitor, and
  * allowed by the image (the base-ABI variants use none). */
+__attribute__((no_stack_protector))
 static uint32_t usable_features(const struct ukvm_boot_info *bi)
 {
     uint32_t allowed = &ukvm_ext_features ? ukvm_ext_features : 0;
@@ -37,12 +38,14 @@ void _start(const struct ukvm_boot_info *bi)
     if (cpl == 3)
         cpu_fill_idt();
 
-    /* Canary next, before any protected function returns. */
-    ssp_init();
+    /* Canary next, before any protected function returns (usable_features
+     * is built without the protector), seeded without CPUID when the
+     * monitor says the vCPU has RDRAND. */
+    uint32_t features = usable_features(bi);
+    ssp_init((features & UKVM_HOST_FEATURE_RDRAND) ? 1 : -1);
 
     if (cpl == 0)
         cpu_init();
-    uint32_t features = usable_features(bi);
     console_init(features);
     debug_init(features);
     tls_init(features);

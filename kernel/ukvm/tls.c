@@ -5,7 +5,7 @@
 
 #include "ukvm.h"
 
-static bool set_fs_base_offered;
+static BOOT_VAR bool set_fs_base_offered;
 
 void tls_init(uint32_t features)
 {

@@ -1,5 +1,6 @@
 // CoreModule.swift: the hypercalls every guest uses: WALLTIME, PUTS, POLL
-// and HALT; and the console buffer's feature bit, when it is offered.
+// and HALT; the console buffer's feature bit, when it is offered, and
+// RDRAND's.
 
 import CKVM
 import Glibc
@@ -8,9 +9,13 @@ import Support
 final class CoreModule: MonitorModule {
     /// The guest's console buffer, when offered (set by the launcher).
     var console: ConsoleBuffer?
+    /// Whether the vCPU has RDRAND (set by the launcher from its CPUID):
+    /// the guest is told, and need not ask CPUID, an exit under kvm-pvm.
+    var rdrand = false
 
     func describe(_ info: inout ukvm_boot_info) {
         if console != nil { info.host_features |= UInt32(UKVM_HOST_FEATURE_CONSOLE_BUFFER) }
+        if rdrand { info.host_features |= UInt32(UKVM_HOST_FEATURE_RDRAND) }
     }
 
     /// WALLTIME reads the wall clock (the vDSO, or the system call where

@@ -58,13 +58,21 @@ enum PageTables {
         }
         // Page directory entries, one per 2 MiB; the first points at the
         // page table, and with W^X so does any region whose pages differ.
+        // Written straight into the directories' pages, checked once: a
+        // boot writes some thousand entries.
+        let directories = try memory.buffer(gpa: pd, count: gigabytes * X86.pageSize)
         var spare = (0..<extraPTs).map { extraPT + $0 * X86.pageSize }
-        try memory.store(pt | table, gpa: pd)
+        directories.storeBytes(of: pt | table, toByteOffset: 0, as: UInt64.self)
         try fill(pt, region: 0, memory, user: user, wx: wx)
+        // Above the image's last protected page every page is plain data.
+        let plain = plainBits(user: user, wx: wx)
+        let plainFrom = wx?.protection.ranges.last?.end ?? 0
         for i in 1..<(size / X86.largePageSize) {
             let start = i * X86.largePageSize
             let entry: UInt64
-            if let wx, !wx.protection.isUniform(start, start + X86.largePageSize) {
+            if start >= plainFrom {
+                entry = start | X86.ptePageSize | plain
+            } else if let wx, !wx.protection.isUniform(start, start + X86.largePageSize) {
                 guard !spare.isEmpty else {
                     throw .setup("the image's segments change permissions in more 2 MiB regions than "
                         + "there are page tables for (\(extraPTs + 1))")
@@ -75,17 +83,27 @@ enum PageTables {
             } else {
                 entry = start | X86.ptePageSize | bits(start, user: user, wx: wx)
             }
-            try memory.store(entry, gpa: pd + i * 8)
+            directories.storeBytes(of: entry, toByteOffset: Int(i) * 8, as: UInt64.self)
         }
     }
 
     /// The 4 KiB entries of the 2 MiB region at `region`, in the table at `at`.
     private static func fill(_ at: UInt64, region: UInt64, _ memory: GuestMemory,
                              user: Bool, wx: WX?) throws(MonitorError) {
+        let entries = try memory.buffer(gpa: at, count: X86.pageSize)
+        let plain = plainBits(user: user, wx: wx)
+        let plainFrom = max(wx?.protection.ranges.last?.end ?? 0, readOnlyEnd)
         for i in 0..<(X86.largePageSize / X86.pageSize) {
             let address = region + i * X86.pageSize
-            try memory.store(entry(address, user: user, wx: wx), gpa: at + i * 8)
+            let value = address >= plainFrom ? address | plain : entry(address, user: user, wx: wx)
+            entries.storeBytes(of: value, toByteOffset: Int(i) * 8, as: UInt64.self)
         }
+    }
+
+    /// The bits of a plain data page: present, writable, user for CPL3
+    /// images, never executable with W^X.
+    private static func plainBits(user: Bool, wx: WX?) -> UInt64 {
+        X86.ptePresent | X86.pteWritable | (user ? X86.pteUser : 0) | nx(wx)
     }
 
     /// The entry for the 4 KiB page at `address` (0 if not present).

@@ -100,7 +100,7 @@
 #define UKVM_HOST_FEATURE_SET_FS_BASE (1U << 19) /* SET_FS_BASE (ukvm_ext.h) */
 #define UKVM_HOST_FEATURE_LARGE_SEND  (1U << 20) /* IPv4/TCP frames beyond the MTU (ukvm_ext.h) */
 #define UKVM_HOST_FEATURE_CONSOLE_BUFFER (1U << 21) /* the console note's buffer (ukvm_ext.h) */
-#define UKVM_HOST_FEATURE_RDRAND      (1U << 22) /* the vCPU has RDRAND (ukvm_ext.h) */
+#define UKVM_HOST_FEATURE_ENTROPY     (1U << 22) /* the boot info's entropy (ukvm_ext.h) */
 #define UKVM_BLOCK_MAX_REQUEST        0x100000 /* 1 MiB */
 
 /*
@@ -289,6 +289,9 @@ struct ukvm_boot_info {
     uint32_t host_features;     /* UKVM_HOST_FEATURE_* */
     uint32_t guest_features;
     ukvm_gpa_t net_ring;        /* 0 if absent */
+    /* Ours, after upstream's fields (ukvm_ext.h): with
+     * UKVM_HOST_FEATURE_ENTROPY, 8 random bytes from the monitor. */
+    uint64_t entropy;
 };
 
 /* Layout checks: a mismatch is a compile error on both sides. */
@@ -350,7 +353,7 @@ UKVM_CHECK_LAYOUT(ukvm_ring, needs_kick, 72);
 UKVM_CHECK_LAYOUT(ukvm_ring, entries, 128);
 UKVM_CHECK_LAYOUT(ukvm_ring, commits, 32896);
 _Static_assert(sizeof(struct ukvm_ring) <= UKVM_RING_RESERVE, "UKVM_RING_RESERVE");
-UKVM_CHECK_SIZE(ukvm_boot_info, 56);
+UKVM_CHECK_SIZE(ukvm_boot_info, 64);
 UKVM_CHECK_LAYOUT(ukvm_boot_info, mem_size, 0);
 UKVM_CHECK_LAYOUT(ukvm_boot_info, kernel_end, 8);
 UKVM_CHECK_LAYOUT(ukvm_boot_info, cpu_cycle_freq, 16);
@@ -359,6 +362,7 @@ UKVM_CHECK_LAYOUT(ukvm_boot_info, mft, 32);
 UKVM_CHECK_LAYOUT(ukvm_boot_info, host_features, 40);
 UKVM_CHECK_LAYOUT(ukvm_boot_info, guest_features, 44);
 UKVM_CHECK_LAYOUT(ukvm_boot_info, net_ring, 48);
+UKVM_CHECK_LAYOUT(ukvm_boot_info, entropy, 56);
 
 #endif /* !__ASSEMBLER__ */
 

@@ -27,9 +27,9 @@
  *     UKVM_HOST_FEATURE_LARGE_SEND; a guest writes frames longer than
  *     ukvm_net_tx_max() (IPv4/TCP ones, ukvm_large_send_check) only then.
  *
- *   - RDRAND: a monitor whose vCPU has RDRAND says so with
- *     UKVM_HOST_FEATURE_RDRAND, and a guest then uses it without asking
- *     CPUID first; otherwise it asks, as before.
+ *   - entropy: a monitor that fills the boot info's `entropy` (a field
+ *     after upstream's, which upstream's tender leaves alone) sets
+ *     UKVM_HOST_FEATURE_ENTROPY, and a guest reads the field only then.
  *
  *   - the console buffer: an image that carries the console note names a
  *     buffer in its memory; a monitor that drains it sets
@@ -120,10 +120,12 @@
 #define UKVM_NOTE_CONSOLE        0x534e4f43 /* "CONS" */
 
 /*
- * RDRAND (UKVM_HOST_FEATURE_RDRAND): the vCPU's CPUID, as the monitor set
- * it, has RDRAND (leaf 1, ECX bit 30). Under PVM every CPUID the guest runs
- * is emulated, at the cost of an exit and of two more page walks of the
- * code around it; a kernel seeding its stack canary at boot can skip it.
+ * Entropy (UKVM_HOST_FEATURE_ENTROPY): the boot info's `entropy` holds 8
+ * bytes from the host's random generator (getrandom), fresh for each boot.
+ * A kernel seeds its stack canary from them instead of asking CPUID whether
+ * the CPU has RDRAND: under PVM that CPUID is an emulated exit, with two
+ * more page walks of the code around it, and the host's generator is the
+ * better source anyway.
  */
 #define UKVM_CONSOLE_VERSION     1
 #define UKVM_CONSOLE_HEADER      8          /* len and the reserved word */

@@ -3,6 +3,7 @@
  */
 #include <malloc.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
 #include "csys_host.h"
@@ -57,4 +58,9 @@ int csys_dup3(int oldfd, int newfd, int flags)
 void csys_malloc_trim(void)
 {
     (void)malloc_trim(0);
+}
+
+long csys_getrandom(void *buf, unsigned long n)
+{
+    return getrandom(buf, n, 0);
 }

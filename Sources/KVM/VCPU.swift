@@ -82,8 +82,6 @@ package final class VCPU {
         package var fsgsbase = false
         /// The NX bit in page tables (leaf 0x80000001, EDX bit 20).
         package var nx = false
-        /// RDRAND (leaf 1, ECX bit 30), which the guest is told of.
-        package var rdrand = false
 
         package init() {}
 
@@ -91,7 +89,6 @@ package final class VCPU {
         init(_ entries: CPUIDEntries) {
             fsgsbase = (entries.entry(function: 7)?.ebx ?? 0) & 1 != 0
             nx = (entries.entry(function: 0x8000_0001)?.edx ?? 0) & (1 << 20) != 0
-            rdrand = (entries.entry(function: 1)?.ecx ?? 0) & (1 << 30) != 0
         }
     }
 

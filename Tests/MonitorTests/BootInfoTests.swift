@@ -23,8 +23,10 @@ import Testing
     @Test func layout() {
         let l = BootInfo.layout(for: manifest())
         #expect(l.bootInfo == 0x10000)
-        #expect(l.manifest == 0x10038)
-        #expect(l.commandLine == 0x10038 + 8 + 3 * 104)
+        // The manifest right after the boot info's 64 bytes (upstream's 56
+        // and our entropy).
+        #expect(l.manifest == 0x10040)
+        #expect(l.commandLine == 0x10040 + 8 + 3 * 104)
         #expect(l.commandLine % 8 == 0)
         #expect(l.end == l.commandLine + 8192)
         let biggest = Manifest(entries: [Manifest.Entry](repeating: Manifest.Entry(name: "x", type: .blockBasic),

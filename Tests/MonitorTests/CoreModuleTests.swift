@@ -23,6 +23,19 @@ import Testing
         #expect(throws: MonitorError.self) { try h.call(UKVM_HYPERCALL_WALLTIME, 0xffff8) }  // read-only
     }
 
+    /// The boot info's entropy (ukvm_ext.h): offered with its bit, fresh
+    /// for every boot; the console buffer's bit only with a buffer.
+    @Test func entropyForEveryBoot() {
+        let core = CoreModule()
+        var first = ukvm_boot_info(), second = ukvm_boot_info()
+        core.describe(&first)
+        core.describe(&second)
+        let bit = UInt32(UKVM_HOST_FEATURE_ENTROPY)
+        #expect(first.host_features & bit != 0 && second.host_features & bit != 0)
+        #expect(first.entropy != second.entropy, "8 random bytes twice the same")
+        #expect(first.host_features & UInt32(UKVM_HOST_FEATURE_CONSOLE_BUFFER) == 0)
+    }
+
     @Test func putsChecksItsBuffer() throws {
         let h = try Harness()
         let memory = h.memory

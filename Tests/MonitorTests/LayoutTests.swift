@@ -28,8 +28,8 @@ private func layout<T>(_ type: T.Type, _ fields: [PartialKeyPath<T>]) -> (Int, [
 
     @Test func bootInfo() {
         #expect(layout(ukvm_boot_info.self, [\.mem_size, \.kernel_end, \.cpu_cycle_freq, \.cmdline, \.mft,
-                                             \.host_features, \.guest_features, \.net_ring])
-            == (56, [0, 8, 16, 24, 32, 40, 44, 48]))
+                                             \.host_features, \.guest_features, \.net_ring, \.entropy])
+            == (64, [0, 8, 16, 24, 32, 40, 44, 48, 56]))
     }
 
     @Test func manifestAndNotes() {

@@ -22,10 +22,10 @@ static bool cpu_has_rdrand(void)
  * Mixes RDRAND (when the CPU has it) with the TSC. The low byte stays 0 so
  * that string overflows (which stop at NUL) cannot reproduce the canary.
  */
-__attribute__((no_stack_protector)) void ssp_init(int rdrand)
+__attribute__((no_stack_protector)) void ssp_init(bool have_entropy, uint64_t entropy)
 {
-    uint64_t r = 0;
-    if (rdrand > 0 || (rdrand < 0 && cpu_has_rdrand())) {
+    uint64_t r = entropy;
+    if (!have_entropy && cpu_has_rdrand()) {
         for (int tries = 0; tries < 10; tries++) {
             uint8_t ok;
             __asm__ __volatile__("rdrand %0; setc %1" : "=r"(r), "=qm"(ok));

@@ -8,7 +8,8 @@
  * - ukvm_ext_features: the host_features bits of ours that the kernel may
  *   use when the monitor offers them (NETIO, multi-block requests, debug
  *   traps handed to the monitor's debugger, the FS base set by the monitor,
- *   large TCP frames segmented by the host, the console buffer).
+ *   large TCP frames segmented by the host, the console buffer, the boot
+ *   info's entropy).
  * - The console note names the console buffer (console.c), which the
  *   monitor drains at every exit when it offers the feature.
  *
@@ -30,7 +31,7 @@ UKVM_CONSOLE_NOTE(ukvm_console_buffer, UKVM_CONSOLE_SIZE)
 ukvm_ext_features:
 .long UKVM_HOST_FEATURE_NETIO | UKVM_HOST_FEATURE_BLOCK_MULTI | UKVM_HOST_FEATURE_DEBUG | \
     UKVM_HOST_FEATURE_SET_FS_BASE | UKVM_HOST_FEATURE_LARGE_SEND | \
-    UKVM_HOST_FEATURE_CONSOLE_BUFFER | UKVM_HOST_FEATURE_RDRAND
+    UKVM_HOST_FEATURE_CONSOLE_BUFFER | UKVM_HOST_FEATURE_ENTROPY
 
 /* The ring-0 stack for traps taken in ring 3. */
 .section .bss

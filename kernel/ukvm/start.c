@@ -39,10 +39,10 @@ void _start(const struct ukvm_boot_info *bi)
         cpu_fill_idt();
 
     /* Canary next, before any protected function returns (usable_features
-     * is built without the protector), seeded without CPUID when the
-     * monitor says the vCPU has RDRAND. */
+     * is built without the protector), from the monitor's entropy when it
+     * gives some (no CPUID: an exit under PVM). */
     uint32_t features = usable_features(bi);
-    ssp_init((features & UKVM_HOST_FEATURE_RDRAND) ? 1 : -1);
+    ssp_init(features & UKVM_HOST_FEATURE_ENTROPY, bi->entropy);
 
     if (cpl == 0)
         cpu_init();

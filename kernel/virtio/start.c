@@ -104,7 +104,7 @@ void virtio_start(uint32_t mbi)
     static struct kernel_boot boot;
     struct multiboot_facts mb;
 
-    ssp_init(-1);                 /* before any protected function returns */
+    ssp_init(false, 0);                 /* before any protected function returns */
     serial_init();              /* the console, for every message below */
     cpu_init();                 /* our GDT, TSS and IDT: traps are reported */
     multiboot_parse(mbi, &mb);  /* before mem_alloc() reuses its memory */

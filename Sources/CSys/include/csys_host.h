@@ -21,6 +21,10 @@
 int csys_ppoll_mask(struct pollfd *fds, unsigned long nfds,
                     const struct timespec *timeout, const sigset_t *sigmask);
 
+/* getrandom(2) of n bytes into buf, from the kernel's generator (no
+ * flags: waits only until it is seeded, early at boot). */
+long csys_getrandom(void *buf, unsigned long n);
+
 /* timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK). */
 int csys_timerfd_create(void);
 

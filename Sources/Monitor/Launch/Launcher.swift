@@ -236,7 +236,6 @@ final class Launch {
         let cpu = try vcpu.setSupportedCPUID(cache: cpuidCache)
         // Without FSGSBASE a CPL-3 guest cannot set its TLS base itself.
         tls.offered = !cpu.fsgsbase
-        core.rdrand = cpu.rdrand
         try EntryState.buildMemory(memory, cpl3: image.cpl3, protection: image.protection, nx: cpu.nx,
                                    zeroFilled: true)
         try vcpu.setSpecialRegisters(EntryState.specialRegisters(try vcpu.specialRegisters(), cpl3: image.cpl3,

@@ -1,21 +1,24 @@
 // CoreModule.swift: the hypercalls every guest uses: WALLTIME, PUTS, POLL
-// and HALT; the console buffer's feature bit, when it is offered, and
-// RDRAND's.
+// and HALT; the console buffer's feature bit, when it is offered, and the
+// boot info's entropy.
 
 import CKVM
+import CSys
 import Glibc
 import Support
 
 final class CoreModule: MonitorModule {
     /// The guest's console buffer, when offered (set by the launcher).
     var console: ConsoleBuffer?
-    /// Whether the vCPU has RDRAND (set by the launcher from its CPUID):
-    /// the guest is told, and need not ask CPUID, an exit under kvm-pvm.
-    var rdrand = false
-
     func describe(_ info: inout ukvm_boot_info) {
         if console != nil { info.host_features |= UInt32(UKVM_HOST_FEATURE_CONSOLE_BUFFER) }
-        if rdrand { info.host_features |= UInt32(UKVM_HOST_FEATURE_RDRAND) }
+        // Random bytes for the guest's stack canary (ukvm_ext.h): the
+        // kernel need not ask CPUID for RDRAND, an exit under kvm-pvm.
+        var entropy: UInt64 = 0
+        if csys_getrandom(&entropy, UInt(MemoryLayout<UInt64>.size)) == MemoryLayout<UInt64>.size {
+            info.entropy = entropy
+            info.host_features |= UInt32(UKVM_HOST_FEATURE_ENTROPY)
+        }
     }
 
     /// WALLTIME reads the wall clock (the vDSO, or the system call where

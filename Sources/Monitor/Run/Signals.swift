@@ -50,9 +50,7 @@ enum Signals {
     /// has one call to allow, with the pid and the signal checked).
     static func die(by signo: Int32) -> Never {
         signal(signo, SIG_DFL)
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, signo)
+        var set = only(signo)
         sigprocmask(SIG_UNBLOCK, &set, nil)
         kill(pid ?? getpid(), signo)
         _exit(signalExitBase + signo)  // not reached: the default action ends us
@@ -63,6 +61,14 @@ enum Signals {
 
     /// What a shell reports for a process killed by signal N.
     private static let signalExitBase: Int32 = 128
+
+    /// A set of `signo` alone.
+    static func only(_ signo: Int32) -> sigset_t {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, signo)
+        return set
+    }
 
     /// A set of the stop signals.
     static var stopSet: sigset_t {
@@ -105,9 +111,7 @@ enum Signals {
         action.__sigaction_handler.sa_handler = { _ in }
         action.sa_flags = 0
         sigaction(consoleAlarm, &action, nil)
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, consoleAlarm)
+        var set = only(consoleAlarm)
         sigprocmask(SIG_BLOCK, &set, nil)
         if let waitMask { sigaddset(waitMask, consoleAlarm) }
         if let runMask { sigdelset(runMask, consoleAlarm) }
@@ -134,9 +138,7 @@ enum Signals {
     /// the waits' mask, which the caller hands KVM again (KVM_SET_SIGNAL_MASK)
     /// if the vCPU has it. A parent may have started us with it blocked.
     static func admit(_ signo: Int32) {
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, signo)
+        var set = only(signo)
         sigprocmask(SIG_UNBLOCK, &set, nil)
         if let waitMask { sigdelset(waitMask, signo) }
         if let runMask { sigdelset(runMask, signo) }
@@ -160,9 +162,7 @@ enum Signals {
     /// monitor was not in KVM_RUN, and would otherwise end the next run at
     /// once for nothing.
     static func discardConsoleAlarm() {
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, consoleAlarm)
+        var set = only(consoleAlarm)
         var none = timespec(tv_sec: 0, tv_nsec: 0)
         _ = sigtimedwait(&set, nil, &none)
     }

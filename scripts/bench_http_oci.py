@@ -430,18 +430,12 @@ def bench_http_oci(row, build, quick):
     row(f"http 64 conns req/s ({n})", uk["rps64"], "req/s", "nginx in runc, same ctrd", rc["rps64"])
     row(f"http 64 conns p50/p99 ms ({n})", uk["p50_64"], f"/{uk['p99_64']:.2f}", "nginx in runc p50", rc["p50_64"])
     row(f"http 64 MiB download MiB/s ({n})", uk["mbs"], "MiB/s", "nginx in runc, same ctrd", rc["mbs"])
-    row(f"http 1 conn req/s ({n})", uk["rps1"], "req/s", "nginx over veth", host["rps1"])
-    row(f"http 64 conns req/s ({n})", uk["rps64"], "req/s", "nginx over veth", host["rps64"])
-    row(f"http 64 MiB download MiB/s ({n})", uk["mbs"], "MiB/s", "nginx over veth", host["mbs"])
-    row(f"http 1 conn req/s ({n})", uk["rps1"], "req/s", "ukvm directly", direct["rps1"])
-    row(f"http 64 conns req/s ({n})", uk["rps64"], "req/s", "ukvm directly", direct["rps64"])
-    row(f"http 64 MiB download MiB/s ({n})", uk["mbs"], "MiB/s", "ukvm directly", direct["mbs"])
-    row(f"http 1 conn req/s ({n})", uk["rps1"], "req/s", "ukvm, tc+veth, no engine", tc["rps1"])
-    row(f"http 64 conns req/s ({n})", uk["rps64"], "req/s", "ukvm, tc+veth, no engine", tc["rps64"])
-    row(f"http 64 MiB download MiB/s ({n})", uk["mbs"], "MiB/s", "ukvm, tc+veth, no engine", tc["mbs"])
-    row(f"http 1 conn req/s ({n})", uk["rps1"], "req/s", "ukvm, tc+veth+cgroups", cg["rps1"])
-    row(f"http 64 conns req/s ({n})", uk["rps64"], "req/s", "ukvm, tc+veth+cgroups", cg["rps64"])
-    row(f"http 64 MiB download MiB/s ({n})", uk["mbs"], "MiB/s", "ukvm, tc+veth+cgroups", cg["mbs"])
+    # The same three figures against each other baseline of the run.
+    for label, base in (("nginx over veth", host), ("ukvm directly", direct),
+                        ("ukvm, tc+veth, no engine", tc), ("ukvm, tc+veth+cgroups", cg)):
+        row(f"http 1 conn req/s ({n})", uk["rps1"], "req/s", label, base["rps1"])
+        row(f"http 64 conns req/s ({n})", uk["rps64"], "req/s", label, base["rps64"])
+        row(f"http 64 MiB download MiB/s ({n})", uk["mbs"], "MiB/s", label, base["mbs"])
     row("http 1 conn p50/p99 ms (nginx in runc)", rc["p50_1"], f"/{rc['p99_1']:.2f}", "nginx over veth p50",
         host["p50_1"])
     row("http 64 conns req/s (nginx in runc)", rc["rps64"], "req/s", "nginx over veth", host["rps64"])

@@ -45,7 +45,7 @@ package enum ELF {
             notes.append(ByteReader(bytes: try f.read(n.offset, n.size), base: n.offset, fileSize: f.size))
         }
         return try checked(f) { () throws(ImageProblem) in
-            try validate(table, notes: notes, source: ImageSource(file: f))
+            try validate(r, table, notes: notes, source: ImageSource(file: f))
         }
     }
 
@@ -90,20 +90,19 @@ package enum ELF {
     package static func parse(_ bytes: [UInt8]) throws(ImageProblem) -> ELFImage {
         let r = ByteReader(bytes: bytes)
         let table = try programHeaders(r)
-        return try validate(table, notes: try noteWindows(r, table.headers), source: ImageSource(bytes: bytes))
+        return try validate(r, table, notes: try noteWindows(r, table.headers), source: ImageSource(bytes: bytes))
     }
 
-    /// The checks of every image, on its headers and notes.
-    private static func validate(_ table: (header: ELFHeader, headers: [ELFProgramHeader]), notes: [ByteReader],
-                                 source: ImageSource) throws(ImageProblem) -> ELFImage {
+    /// The checks of every image, on its headers (read through `r`, which
+    /// knows the file's size: what the segments' file data is checked
+    /// against) and notes.
+    private static func validate(_ r: ByteReader, _ table: (header: ELFHeader, headers: [ELFProgramHeader]),
+                                 notes: [ByteReader], source: ImageSource) throws(ImageProblem) -> ELFImage {
         let memorySize = maxMemory
         let (header, headers) = table
         var segments: [ELFSegment] = []
-        // Any reader of the headers knows the file's size, which is all
-        // `loadable` checks the segments' file data against.
-        let sizes = ByteReader(bytes: [], fileSize: source.size)
         for (i, ph) in headers.enumerated() where ph.type == UInt32(PT_LOAD) && ph.memSize > 0 {
-            let s = try ph.loadable(index: UInt64(i), sizes, after: segments.last)
+            let s = try ph.loadable(index: UInt64(i), r, after: segments.last)
             guard s.end <= memorySize else { throw .doesNotFit(end: s.end) }
             segments.append(s)
         }

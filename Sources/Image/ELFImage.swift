@@ -100,19 +100,15 @@ package struct ELFImage {
 final class ImageSource {
     private(set) var file: ImageFile?
     private(set) var bytes: [UInt8]
-    /// The file's size.
-    let size: UInt64
 
     init(file: ImageFile) {
         self.file = file
         self.bytes = []
-        self.size = file.size
     }
 
     init(bytes: [UInt8]) {
         self.file = nil
         self.bytes = bytes
-        self.size = UInt64(bytes.count)
     }
 
     func drop() {

@@ -19,8 +19,9 @@ static bool cpu_has_rdrand(void)
 }
 
 /*
- * Mixes RDRAND (when the CPU has it) with the TSC. The low byte stays 0 so
- * that string overflows (which stop at NUL) cannot reproduce the canary.
+ * Mixes the monitor's entropy (when it gives some), else RDRAND (when the
+ * CPU has it), with the TSC. The low byte stays 0 so that string overflows
+ * (which stop at NUL) cannot reproduce the canary.
  */
 __attribute__((no_stack_protector)) void ssp_init(bool have_entropy, uint64_t entropy)
 {

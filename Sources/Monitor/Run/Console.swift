@@ -25,22 +25,28 @@ enum Console {
     /// signal arrives during the write, or, with `whilePending` false (the
     /// guest's output), as soon as one is pending: the run loop acts on it.
     /// The monitor's own lines pass true: the last one is written after a
-    /// stop signal was recorded. Returns 0 on success, EINTR, or the errno
-    /// of the failed write.
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, whilePending: Bool = false) -> Int32 {
+    /// stop signal was recorded. Without `waiting` (the guest's last output
+    /// at a stop: ConsoleBuffer), it writes only what `fd` takes at once and
+    /// gives up with EAGAIN, so that a stuck console cannot hold the monitor.
+    /// Returns 0 on success, EINTR, EAGAIN, or the errno of the failed write.
+    @discardableResult
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, whilePending: Bool = false,
+                         waiting: Bool = true) -> Int32 {
         guard var next = bytes.baseAddress else { return 0 }
         var left = bytes.count
+        var now = timespec()
         while left > 0 {
             if !whilePending && Signals.caught != 0 { return EINTR }
             var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-            if csys_ppoll_mask(&p, 1, nil, Signals.waitMask) < 0 {
-                // Only the stop signals have handlers, so only they interrupt.
-                return errno
-            }
+            // Only the stop signals have handlers the waits admit, so only
+            // they interrupt; a write that cannot wait admits none.
+            let ready = waiting ? csys_ppoll_mask(&p, 1, nil, Signals.waitMask) : csys_ppoll_mask(&p, 1, &now, nil)
+            if ready < 0 { return errno }
+            if ready == 0 { return EAGAIN }
             let n = Glibc.write(fd, next, min(left, chunk))
             if n < 0 {
                 let e = errno
-                if e == EINTR || e == EAGAIN { continue }
+                if e == EINTR || (e == EAGAIN && waiting) { continue }
                 return e
             }
             if n == 0 { return EIO }
@@ -48,25 +54,6 @@ enum Console {
             left -= n
         }
         return 0
-    }
-
-    /// Writes as much of `bytes` to `fd` as it takes without waiting, stop
-    /// signals or not: the guest's last output at a stop (ConsoleBuffer).
-    /// Returns the bytes written.
-    @discardableResult
-    static func writeAvailable(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int {
-        guard let start = bytes.baseAddress else { return 0 }
-        var done = 0
-        var now = timespec()
-        while done < bytes.count {
-            var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-            guard csys_ppoll_mask(&p, 1, &now, nil) == 1 else { break }
-            let n = Glibc.write(fd, start + done, min(bytes.count - done, chunk))
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { break }
-            done += n
-        }
-        return done
     }
 
     /// One line on stdout (e.g. "Providing disk: ...").

@@ -47,11 +47,11 @@ final class ConsoleBuffer {
     static func offered(for image: ELFImage, memory: GuestMemory,
                         allowed: Bool) throws(MonitorError) -> ConsoleBuffer? {
         guard allowed, let note = image.console, isatty(1) == 0 else { return nil }
-        // The image layer checked it lies in a writable data segment; the
-        // pages W^X makes read-only are checked here, as guest memory sees them.
-        let end = note.buffer + note.size
-        guard memory.contains(gpa: note.buffer, count: note.size, .guestWritable),
-              !image.protection.ranges.contains(where: { note.buffer < $0.end && end > $0.start }) else {
+        // The image layer checked it lies in one writable data segment
+        // (ConsoleNote.check(in:)), whose pages W^X never makes read-only
+        // (ImageProtection: a page a writable segment shares stays
+        // writable); only that it lies in this guest's memory is left.
+        guard memory.contains(gpa: note.buffer, count: note.size, .guestWritable) else {
             throw .setup("console note: buffer at \(hex(note.buffer)) is not in writable guest memory")
         }
         let header = try memory.pointer(gpa: note.buffer, count: note.size)
@@ -101,7 +101,7 @@ final class ConsoleBuffer {
     func drainAtStop() {
         let len = length.pointee
         guard len > 0, len <= capacity else { return }
-        _ = Console.writeAvailable(1, UnsafeRawBufferPointer(start: text, count: Int(len)))
+        Console.writeAll(1, UnsafeRawBufferPointer(start: text, count: Int(len)), whilePending: true, waiting: false)
         length.pointee = 0
     }
 }

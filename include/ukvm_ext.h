@@ -58,7 +58,10 @@
  *   - a 64-bit TSS at UKVM_TSS_BASE with RSP0 = exception_stack and an I/O
  *     permission bitmap that allows ports 0 - 0xfff (TR = UKVM_GDT_TSS, limit
  *     UKVM_TSS_LIMIT): PVM checks the bitmap for ring-3 `out`, whatever
- *     IOPL says; and IDTR = {idt, UKVM_IDT_SIZE - 1}: exceptions raised in
+ *     IOPL says; and IDTR = {idt, size - 1}, size UKVM_IDT_SIZE (256 gates)
+ *     or, with the flag UKVM_CPL3_EXCEPTIONS_ONLY, UKVM_IDT_EXCEPTIONS_SIZE
+ *     (the 32 exception vectors: a kernel that takes no interrupts, which
+ *     then keeps its IDT on a page it touches anyway): exceptions raised in
  *     ring 3 enter the guest's ring-0 handlers on a stack of their own;
  *   - CR4.FSGSBASE set when the vCPU's CPUID has FSGSBASE (leaf 7, EBX bit 0),
  *     so the guest can set its TLS base with WRFSBASE instead of WRMSR;
@@ -84,14 +87,18 @@
 #define UKVM_NOTE_CPL3      0x334c5043 /* "CPL3" */
 #define UKVM_CPL3_VERSION   1
 #define UKVM_IDT_SIZE       4096       /* 256 16-byte gates */
+#define UKVM_IDT_EXCEPTIONS_SIZE 512   /* the 32 exception vectors' gates */
+#define UKVM_CPL3_EXCEPTIONS_ONLY 1    /* flags: the IDT is that short */
 
 /*
  * Assembler: the CPL3 note, naming the IDT and the top of the ring-0 stack
- * (both symbols of the kernel). The descriptor is struct ukvm_cpl3_note_desc.
+ * (both symbols of the kernel), with its flags (UKVM_CPL3_*). The
+ * descriptor is struct ukvm_cpl3_note_desc. A monitor refuses flags it does
+ * not know: an image with a short IDT never gets a limit beyond it.
  */
-#define UKVM_CPL3_NOTE(idt, stack_top)                                   \
+#define UKVM_CPL3_NOTE(idt, flags, stack_top)                            \
     ELF_NOTE_BEGIN(.note.ukvm.cpl3, 4, UKVM_NOTE_NAME, UKVM_NOTE_CPL3);  \
-    .long UKVM_CPL3_VERSION, 0;                                          \
+    .long UKVM_CPL3_VERSION, flags;                                      \
     .quad idt, stack_top;                                                \
     ELF_NOTE_END
 
@@ -259,8 +266,9 @@ struct ukvm_tss {
 
 struct ukvm_cpl3_note_desc {
     uint32_t version;           /* UKVM_CPL3_VERSION */
-    uint32_t flags;             /* 0; reserved */
-    ukvm_gpa_t idt;             /* 16-byte aligned, UKVM_IDT_SIZE bytes */
+    uint32_t flags;             /* UKVM_CPL3_EXCEPTIONS_ONLY or 0 */
+    ukvm_gpa_t idt;             /* 16-byte aligned; UKVM_IDT_SIZE bytes, or
+                                   UKVM_IDT_EXCEPTIONS_SIZE with the flag */
     ukvm_gpa_t exception_stack; /* top of the ring-0 stack, 16-byte aligned */
 };
 

@@ -5,14 +5,25 @@ import CKVM
 import Support
 
 package struct CPL3Note: Equatable {
-    /// Guest address of the IDT (UKVM_IDT_SIZE bytes, 16-aligned).
+    /// Guest address of the IDT (16-aligned).
     package let idt: UInt64
     /// Top of the ring-0 stack for exceptions (16-aligned): TSS.RSP0.
     package let exceptionStack: UInt64
+    /// Bytes of the IDT: 256 gates, or the 32 exception vectors' when the
+    /// note has UKVM_CPL3_EXCEPTIONS_ONLY (a kernel that takes no
+    /// interrupts). IDTR's limit, so a vector beyond it is a #GP.
+    package let idtSize: UInt64
 
     package static let version = UInt32(UKVM_CPL3_VERSION)
-    package static let idtSize = UInt64(UKVM_IDT_SIZE)
+    package static let fullIDTSize = UInt64(UKVM_IDT_SIZE)
+    package static let exceptionsIDTSize = UInt64(UKVM_IDT_EXCEPTIONS_SIZE)
     package static let descriptorSize = UInt64(MemoryLayout<ukvm_cpl3_note_desc>.size)
+
+    package init(idt: UInt64, exceptionStack: UInt64, idtSize: UInt64 = CPL3Note.fullIDTSize) {
+        self.idt = idt
+        self.exceptionStack = exceptionStack
+        self.idtSize = idtSize
+    }
 
     /// Parses and validates the note's descriptor of `size` bytes at `offset`
     /// of `r`, for `memorySize` bytes of guest memory.
@@ -26,8 +37,10 @@ package struct CPL3Note: Equatable {
         guard version == CPL3Note.version else {
             throw .invalid("CPL3 note: version \(version), expected \(CPL3Note.version)")
         }
-        guard flags == 0 else { throw .invalid("CPL3 note: unknown flags \(hex(flags))") }
-        let note = CPL3Note(idt: idt, exceptionStack: stack)
+        let known = UInt32(UKVM_CPL3_EXCEPTIONS_ONLY)
+        guard flags & ~known == 0 else { throw .invalid("CPL3 note: unknown flags \(hex(flags & ~known))") }
+        let note = CPL3Note(idt: idt, exceptionStack: stack,
+                            idtSize: flags & known != 0 ? exceptionsIDTSize : fullIDTSize)
         try note.check(fits: memorySize)
         return note
     }
@@ -36,7 +49,7 @@ package struct CPL3Note: Equatable {
     /// bytes of guest memory, above the kernel's base.
     package func check(fits memorySize: UInt64) throws(ImageProblem) {
         let kernelBase = UInt64(UKVM_KERNEL_BASE)
-        let (idtEnd, idtOverflow) = idt.addingReportingOverflow(CPL3Note.idtSize)
+        let (idtEnd, idtOverflow) = idt.addingReportingOverflow(idtSize)
         guard idt & 15 == 0, idt >= kernelBase, !idtOverflow, idtEnd <= memorySize else {
             throw .invalid("CPL3 note: IDT at \(hex(idt)) must be 16-byte aligned and lie "
                 + "inside guest memory above \(hex(kernelBase))")

@@ -110,7 +110,7 @@ struct UkvmConsoleBufferTests {
         let r = ukvm(["--block:storage=\(disk.path)", ukvmImage("badcalls"), "console"])
         #expect(r.status == 126, "\(r)")
         #expect(r.errorOutput.hasPrefix("ukvm: guest fault: console buffer: length 4294967295 is beyond "
-            + "its 4088 bytes at rip=0x"), "\(r)")
+            + "its 2040 bytes at rip=0x"), "\(r)")
         #expect(r.errorOutput.split(separator: "\n").count == 1, "\(r)")
         #expect(!r.output.contains("FAILURE"), "\(r)")
     }

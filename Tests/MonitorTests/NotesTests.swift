@@ -1,6 +1,7 @@
 // NotesTests.swift: the ABI note, the manifest, the CPL3 note and the
 // console note.
 
+import CKVM
 @testable import Image
 @testable import Monitor
 import Testing
@@ -119,6 +120,21 @@ import Testing
         #expect(image.cpl3 == CPL3Note(idt: 0x102000, exceptionStack: 0x103000))
     }
 
+    /// UKVM_CPL3_EXCEPTIONS_ONLY: an IDT of the 32 exception gates, 512
+    /// bytes, which is what must fit in memory and what IDTR's limit covers.
+    @Test func cpl3NoteExceptionsOnly() throws {
+        var i = TestImage()
+        let end = UInt64(8 << 20)
+        i.notes.append(TestImage.cpl3Note(flags: 1, idt: end - 0x200, stack: 0x103000))
+        let image = try ELF.parse(i.build(), memorySize: end)
+        #expect(image.cpl3 == CPL3Note(idt: end - 0x200, exceptionStack: 0x103000, idtSize: 0x200))
+        let s = EntryState.specialRegisters(kvm_sregs(), cpl3: image.cpl3, fsgsbase: false, nx: false)
+        #expect(s.idt.base == end - 0x200 && s.idt.limit == 0x1ff)
+        // The same place is too near the end for 256 gates.
+        i.notes[2] = TestImage.cpl3Note(idt: end - 0x200, stack: 0x103000)
+        #expect(reason(i, memory: end).contains("IDT"))
+    }
+
     @Test func cpl3NoteBadAlignment() {
         var i = TestImage()
         i.notes.append(TestImage.cpl3Note(idt: 0x102008, stack: 0x103000))
@@ -145,8 +161,10 @@ import Testing
         var i = TestImage()
         i.notes.append(TestImage.cpl3Note(version: 2, idt: 0x102000, stack: 0x103000))
         #expect(reason(i).contains("version 2"))
-        i.notes[2] = TestImage.cpl3Note(flags: 1, idt: 0x102000, stack: 0x103000)
-        #expect(reason(i).contains("flags"))
+        i.notes[2] = TestImage.cpl3Note(flags: 2, idt: 0x102000, stack: 0x103000)
+        #expect(reason(i).contains("unknown flags 0x2"))
+        i.notes[2] = TestImage.cpl3Note(flags: 3, idt: 0x102000, stack: 0x103000)
+        #expect(reason(i).contains("unknown flags 0x2"))
         i.notes[2] = TestImage.cpl3Note(idt: 0x102000, stack: 0x103000)
         i.notes[2].desc += [0, 0, 0, 0]
         #expect(reason(i).contains("descriptor is 28 bytes"))

@@ -49,9 +49,10 @@ static const char *const trap_names[NUM_TRAPS] = {
 static uint64_t gdt[UKVM_GDT_ENTRIES] __attribute__((aligned(16)));
 static struct ukvm_tss tss __attribute__((aligned(16)));
 /* Global: the ukvm CPL3 note names it, so the monitor can load IDTR. */
-/* Filled at every boot: the ukvm linker script gives it a page of its own
- * after the other things every boot touches (.bss.boot.idt). */
-struct gate cpu_idt[256] __attribute__((aligned(16), section(".bss.boot.idt")));
+/* Filled at every boot: the ukvm linker script puts it beside the other
+ * things every boot touches (.bss.boot.idt). */
+struct gate cpu_idt[CPU_IDT_GATES] __attribute__((aligned(16), section(".bss.boot.idt")));
+_Static_assert(CPU_IDT_GATES >= NUM_TRAPS && CPU_IDT_GATES <= 256, "an IDT holds the exceptions");
 /* A stack of its own for traps at CPL 0 (IST1), so an overflowing kernel
  * stack still gets a report instead of a triple fault. */
 static uint8_t trap_stack[8192] __attribute__((aligned(16)));
@@ -88,7 +89,7 @@ void cpu_fill_idt(void)
 
 void cpu_idt_set_gate(unsigned vector, void (*handler)(void))
 {
-    assert(vector < 256);
+    assert(vector < CPU_IDT_GATES);
     set_gate(&cpu_idt[vector], (uint64_t)handler, 0, GATE_INTERRUPT_DPL0);
 }
 

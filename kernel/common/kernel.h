@@ -235,7 +235,13 @@ static inline unsigned cpu_cpl(void)
 }
 /* Ring 0: builds and loads our GDT, TSS and IDT. */
 void cpu_init(void);
-/* Fills our IDT (the symbol cpu_idt, UKVM_IDT_SIZE bytes) with gates to the
+/* Gates in our IDT: a backend that takes interrupts needs all 256; ukvm
+ * takes none and builds with CPU_IDT_GATES=32, the exceptions (its CPL3
+ * note then says so, UKVM_CPL3_EXCEPTIONS_ONLY). */
+#ifndef CPU_IDT_GATES
+#define CPU_IDT_GATES 256
+#endif
+/* Fills our IDT (the symbol cpu_idt, CPU_IDT_GATES gates) with gates to the
  * trap handlers, without loading it: ring 3 cannot, and for CPL3 images the
  * monitor has loaded IDTR with cpu_idt already. */
 void cpu_fill_idt(void);

@@ -7,8 +7,7 @@
 
 #include "ukvm.h"
 
-/* Named by the console note (extensions.S). 4 KiB: a boot's messages and a
- * few screens of an application's, yet one page of .bss. */
+/* Named by the console note (extensions.S); its size is in ukvm.h. */
 struct ukvm_console_storage ukvm_console_buffer
     __attribute__((aligned(64), section(".bss.boot.console")));
 

@@ -22,7 +22,14 @@
 
 /* The descriptor follows the 12-byte header and "UKVM\0" padded to 8:
  * at offset 20, so the monitor reads it unaligned. */
-UKVM_CPL3_NOTE(cpu_idt, exception_stack_top)
+#if CPU_IDT_GATES * 16 == UKVM_IDT_EXCEPTIONS_SIZE
+#define CPL3_FLAGS UKVM_CPL3_EXCEPTIONS_ONLY
+#elif CPU_IDT_GATES * 16 == UKVM_IDT_SIZE
+#define CPL3_FLAGS 0
+#else
+#error "the CPL3 note describes an IDT of 32 or 256 gates (CPU_IDT_GATES)"
+#endif
+UKVM_CPL3_NOTE(cpu_idt, CPL3_FLAGS, exception_stack_top)
 UKVM_CONSOLE_NOTE(ukvm_console_buffer, UKVM_CONSOLE_SIZE)
 
 .section .rodata

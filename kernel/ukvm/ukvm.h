@@ -5,8 +5,10 @@
 #define UKVM_H
 
 /* Bytes of the console buffer (console.c); extensions.S names it in the
- * console note, so it is the one definition here assembly may include. */
-#define UKVM_CONSOLE_SIZE 4096
+ * console note, so it is the one definition here assembly may include.
+ * 2 KiB: a boot's messages, and room left on the same page for the
+ * command line's first 1,280 bytes (ukvm.lds). */
+#define UKVM_CONSOLE_SIZE 2048
 
 #ifndef __ASSEMBLER__
 

@@ -62,7 +62,7 @@ enum EntryState {
             if nx { s.efer |= X86.eferNXE }   // the page tables' NX bits (W^X)
             s.gdt.limit = UInt16(GDT.cpl3Entries * 8 - 1)
             s.idt.base = cpl3.idt
-            s.idt.limit = UInt16(CPL3Note.idtSize - 1)
+            s.idt.limit = UInt16(cpl3.idtSize - 1)
             tr.selector = GDT.tss
             tr.base = GDT.tssBase
         } else {

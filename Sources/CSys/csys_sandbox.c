@@ -6,9 +6,16 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 #include <linux/landlock.h>
+#include <linux/securebits.h>
 #include "csys_sandbox.h"
 
 const uint32_t csys_AUDIT_ARCH_X86_64 = AUDIT_ARCH_X86_64;
+
+const unsigned long csys_SECUREBITS_NO_ROOT_LOCKED =
+    SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
+    SECBIT_NO_SETUID_FIXUP | SECBIT_NO_SETUID_FIXUP_LOCKED |
+    SECBIT_KEEP_CAPS_LOCKED |
+    SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
 
 int csys_prctl(int option, unsigned long arg2, unsigned long arg3)
 {

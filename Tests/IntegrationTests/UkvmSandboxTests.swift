@@ -20,7 +20,8 @@ struct UkvmSandboxTests {
     }
 
     /// While a guest runs: the filter on, no new privileges, no capability
-    /// in any set; and a stop signal still stops it cleanly.
+    /// in any set that grants one (the bounding set is left: Sandbox.swift);
+    /// and a stop signal still stops it cleanly.
     @Test func whileAGuestRuns() throws {
         let guest = try Background([monitorPath, ukvmImage("yield"), "20000", "1"])
         defer { guest.stop() }
@@ -31,7 +32,6 @@ struct UkvmSandboxTests {
         for set in ["CapEff", "CapPrm", "CapInh", "CapAmb"] {
             #expect(s[set] == "0000000000000000", "\(set): \(s)")
         }
-        if getuid() == 0 { #expect(s["CapBnd"] == "0000000000000000", "\(s)") }
         guest.signal(SIGTERM)
         let r = guest.wait(timeout: 20)
         #expect(r.status == 143 && r.output.contains("ukvm: stopped by signal 15"), "\(r)")

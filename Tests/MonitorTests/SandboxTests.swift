@@ -276,7 +276,19 @@ import Testing
                      "CapInh:\t0000000000000000", "CapAmb:\t0000000000000000"] {
             #expect(text.contains(line), "\(line) in \(text)")
         }
-        if getuid() == 0 { #expect(text.contains("CapBnd:\t0000000000000000"), "\(text)") }
+    }
+
+    /// As root, root's special case is off for good: the securebits are set
+    /// and locked, so uid 0 gains nothing at an execve even if the filter
+    /// let one through, and nothing can clear them.
+    @Test(.enabled(if: getuid() == 0, "securebits need CAP_SETPCAP: run as root"))
+    func securebitsLocked() {
+        let expected = Int32(csys_SECUREBITS_NO_ROOT_LOCKED)
+        let r = sandboxed(.call(.prctl, why: "test")) {
+            guard csys_prctl(PR_GET_SECUREBITS, 0, 0) == expected else { return 1 }
+            return csys_prctl(PR_SET_SECUREBITS, 0, 0) == -1 && errno == EPERM ? 0 : 2
+        }
+        #expect(r.status == 0, "\(r)")
     }
 
     /// TSYNC: a thread that exists before the filter goes on gets it too.

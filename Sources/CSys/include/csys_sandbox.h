@@ -39,6 +39,12 @@ int csys_seccomp_set_filter(unsigned int flags, const struct sock_fprog *prog);
 /* capset(2): every capability set of the calling thread emptied. */
 int csys_capset_none(void);
 
+/* The securebits that end root's special case for good (<linux/securebits.h>):
+ * no capabilities from uid 0 at execve (NOROOT), none kept or lost at a
+ * uid change (NO_SETUID_FIXUP, KEEP_CAPS off), no ambient raise, each with
+ * its lock so it cannot be undone. */
+extern const unsigned long csys_SECUREBITS_NO_ROOT_LOCKED;
+
 /*
  * Landlock (Linux 5.13+): the ruleset's ABI version (landlock_create_ruleset
  * with LANDLOCK_CREATE_RULESET_VERSION; -1 and errno ENOSYS or EOPNOTSUPP

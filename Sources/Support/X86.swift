@@ -24,6 +24,8 @@ package enum X86 {
     @inlinable package static var ptePresent: UInt64 { 1 << 0 }
     @inlinable package static var pteWritable: UInt64 { 1 << 1 }
     @inlinable package static var pteUser: UInt64 { 1 << 2 }
+    @inlinable package static var pteAccessed: UInt64 { 1 << 5 }
+    @inlinable package static var pteDirty: UInt64 { 1 << 6 }
     @inlinable package static var ptePageSize: UInt64 { 1 << 7 }
     @inlinable package static var pteNX: UInt64 { 1 << 63 }
 

@@ -6,7 +6,9 @@ import CKVM
 import Testing
 
 @Suite struct PageTableTests {
-    let P: UInt64 = 1, RW: UInt64 = 2, U: UInt64 = 4, PS: UInt64 = 0x80
+    /// Present entries are also marked accessed, writable ones dirty
+    /// (PageTables.swift): P and RW carry those bits.
+    let P: UInt64 = 0x21, RW: UInt64 = 0x42, U: UInt64 = 4, PS: UInt64 = 0x80
 
     /// The PTE or PDE that maps `address` (4 KiB below 2 MiB, else 2 MiB).
     func entry(_ m: GuestMemory, _ address: UInt64) throws -> UInt64 {

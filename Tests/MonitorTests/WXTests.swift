@@ -54,7 +54,9 @@ import Testing
 }
 
 @Suite struct WXPageTableTests {
-    let P: UInt64 = 1, RW: UInt64 = 2, U: UInt64 = 4, PS: UInt64 = 0x80, NX: UInt64 = 1 << 63
+    /// Present entries are also marked accessed, writable ones dirty
+    /// (PageTables.swift): P and RW carry those bits.
+    let P: UInt64 = 0x21, RW: UInt64 = 0x42, U: UInt64 = 4, PS: UInt64 = 0x80, NX: UInt64 = 1 << 63
 
     /// The entry that maps `address`, following the tables.
     func entry(_ m: GuestMemory, _ address: UInt64) throws -> UInt64 {
@@ -136,5 +138,22 @@ import Testing
             try h.call(UKVM_HYPERCALL_WALLTIME, 0x103000)
         }
         #expect(throws: MonitorError.self) { try m.protect([(0x100800, 0x101000)]) }   // not page-aligned
+    }
+
+    /// A CPL3 image's pages (inMapping: false): refused to every write made
+    /// for the guest all the same, while the monitor's mapping stays
+    /// writable, so that KVM may map them ahead of the guest's touches.
+    @Test func protectionOutsideTheMapping() throws {
+        let h = try Harness()
+        let m = h.memory
+        try m.protect([(0x102000, 0x104000)], inMapping: false)
+        #expect(!m.contains(gpa: 0x103000, count: 8, .guestWritable))
+        #expect(m.contains(gpa: 0x103000, count: 8, .guestReadable))
+        #expect(throws: MonitorError.guestAccess(gpa: 0x103000, size: 8)) {
+            try h.call(UKVM_HYPERCALL_WALLTIME, 0x103000)
+        }
+        // A store through the mapping would fault were it read-only.
+        try m.store(UInt64(0x3344), gpa: 0x103000)
+        #expect(try m.load(UInt64.self, gpa: 0x103000) == 0x3344)
     }
 }

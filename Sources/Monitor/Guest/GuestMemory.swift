@@ -86,17 +86,22 @@ final class GuestMemory {
         readOnly.contains { gpa < $0.end && end > $0.start }
     }
 
-    /// Makes `ranges` (page-aligned) read-only in the monitor's mapping of
-    /// guest memory: neither the guest (through KVM) nor the monitor on its
-    /// behalf can write them any more. Upstream's tender does the same with
-    /// an image's read-only segments.
-    func protect(_ ranges: [(start: UInt64, end: UInt64)]) throws(MonitorError) {
+    /// Makes `ranges` (page-aligned) read-only to the guest: the monitor
+    /// writes nothing there on its behalf (`.guestWritable` excludes them),
+    /// and `inMapping`, nor can KVM: the monitor's own mapping of them is
+    /// made read-only (mprotect), as upstream's tender does with an image's
+    /// read-only segments. That is for a guest at CPL 0, whose page tables
+    /// are its own. A CPL3 guest's page tables already keep the pages
+    /// read-only, and it cannot change them; its mapping stays writable,
+    /// because KVM maps neighbouring pages ahead at a page fault only where
+    /// it may write them (three exits fewer in a boot under kvm-pvm).
+    func protect(_ ranges: [(start: UInt64, end: UInt64)], inMapping: Bool = true) throws(MonitorError) {
         for r in ranges {
             guard r.start < r.end, r.start % X86.pageSize == 0, r.end % X86.pageSize == 0,
                   contains(gpa: r.start, count: r.end - r.start) else {
                 throw .setup("cannot protect \(hex(r.start))-\(hex(r.end)) of guest memory")
             }
-            guard mprotect(base + Int(r.start), Int(r.end - r.start), PROT_READ) == 0 else {
+            guard !inMapping || mprotect(base + Int(r.start), Int(r.end - r.start), PROT_READ) == 0 else {
                 throw .setup("mprotect of guest memory: \(errnoText(errno))")
             }
             readOnly.append(r)

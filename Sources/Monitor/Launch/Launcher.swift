@@ -162,8 +162,11 @@ final class Launch {
         _ = try BootInfo.write(info, to: memory, manifest: manifest, commandLine: configuration.commandLine)
         // The image's code and read-only data, read-only from now on (W^X);
         // not for a debugger, which writes its breakpoints into the code.
+        // In the monitor's mapping too when the guest's own page tables
+        // could make them writable (CPL 0); a CPL3 image's cannot, and a
+        // writable mapping lets KVM map them ahead (GuestMemory.protect).
         if !runParticipants.contains(where: { $0.writesGuestCode }) {
-            try memory.protect(image.protection.ranges.map { ($0.start, $0.end) })
+            try memory.protect(image.protection.ranges.map { ($0.start, $0.end) }, inMapping: image.cpl3 == nil)
         }
 
         // 5. Hypercalls and signals.

@@ -119,20 +119,27 @@ struct VirtioTests {
                 "needs qemu-system-x86_64, root, ip and ping"),
        .serialized)
 struct VirtioNetTests {
-    /// Runs the guest `image` in the background inside `ns` while `probe`
-    /// runs in the foreground; returns both results.
+    /// Runs the guest `image` in the background inside `ns` and, once it
+    /// serves, `probe` in the foreground; returns both results. The probe
+    /// waits for "net: serving": under TCG a boot takes seconds, more while
+    /// other suites keep both CPUs busy, and ping gives up at its first
+    /// "unreachable", 3 s after its first ARP request went unanswered (this
+    /// failed every time beside VirtioTests' spinning guest).
     func withGuest(_ ns: NetNamespace, _ image: String, flags: [String], args: [String],
-                   probe: () -> ProcessResult) async -> (guest: ProcessResult, probe: ProcessResult) {
-        let argv = ns.exec([virtioRun, "-t", "60"] + flags + [virtioImage(image)] + args)
-        let guest = Task.detached { run(argv, timeout: 75) }
+                   probe: () -> ProcessResult) throws -> (guest: ProcessResult, probe: ProcessResult) {
+        let guest = try Background(ns.exec([virtioRun, "-t", "60"] + flags + [virtioImage(image)] + args))
+        guard guest.waitFor("net: serving", timeout: 60) else {
+            return (guest.wait(timeout: 15),
+                    ProcessResult(status: -1, output: "", errorOutput: "not run: the guest never served", timedOut: false))
+        }
         let p = probe()
-        return (await guest.value, p)
+        return (guest.wait(timeout: 75), p)
     }
 
-    @Test func ping() async throws {
+    @Test func ping() throws {
         let ns = try NetNamespace()
         try ns.addTap("tap0", address: "10.0.0.1/24")
-        let (guest, ping) = await withGuest(ns, "net", flags: ["-n", "tap0"],
+        let (guest, ping) = try withGuest(ns, "net", flags: ["-n", "tap0"],
                                             args: ["10.0.0.2", "-n", "5"]) {
             // -w: wait for 5 answers (the guest may still be booting).
             run(ns.exec(["ping", "-c", "5", "-i", "0.2", "-w", "30", "10.0.0.2"]), timeout: 40)
@@ -146,10 +153,10 @@ struct VirtioNetTests {
     }
 
     /// A flood ping wraps every ring many times over.
-    @Test func floodPing() async throws {
+    @Test func floodPing() throws {
         let ns = try NetNamespace()
         try ns.addTap("tap0", address: "10.0.0.1/24")
-        let (guest, ping) = await withGuest(ns, "net", flags: ["-n", "tap0"],
+        let (guest, ping) = try withGuest(ns, "net", flags: ["-n", "tap0"],
                                             args: ["10.0.0.2", "-n", "2002"]) {
             let warmup = run(ns.exec(["ping", "-c", "2", "-i", "0.2", "-w", "30", "10.0.0.2"]), timeout: 40)
             guard warmup.status == 0 else { return warmup }
@@ -162,11 +169,11 @@ struct VirtioNetTests {
     }
 
     /// Two NICs: the n-th -n is the n-th NET_BASIC device of the manifest.
-    @Test func twoDevices() async throws {
+    @Test func twoDevices() throws {
         let ns = try NetNamespace()
         try ns.addTap("tap0", address: "10.0.0.1/24")
         try ns.addTap("tap1", address: "10.0.1.1/24")
-        let (guest, ping) = await withGuest(ns, "net2", flags: ["-n", "tap0", "-n", "tap1"],
+        let (guest, ping) = try withGuest(ns, "net2", flags: ["-n", "tap0", "-n", "tap1"],
                                             args: ["10.0.0.2", "10.0.1.2", "-n", "4"]) {
             let first = run(ns.exec(["ping", "-c", "2", "-i", "0.2", "-w", "30", "10.0.0.2"]), timeout: 40)
             guard first.status == 0 else { return first }

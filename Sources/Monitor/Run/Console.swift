@@ -32,28 +32,35 @@ enum Console {
     @discardableResult
     static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, whilePending: Bool = false,
                          waiting: Bool = true) -> Int32 {
-        guard var next = bytes.baseAddress else { return 0 }
-        var left = bytes.count
+        writeCounting(fd, bytes, whilePending: whilePending, waiting: waiting).error
+    }
+
+    /// `writeAll`, and how many of the bytes went out before it returned:
+    /// all of them on success, fewer when it gave up, so that a caller who
+    /// writes the rest later does not write the first part twice.
+    static func writeCounting(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, whilePending: Bool = false,
+                              waiting: Bool = true) -> (error: Int32, written: Int) {
+        guard let start = bytes.baseAddress else { return (0, 0) }
+        var done = 0
         var now = timespec()
-        while left > 0 {
-            if !whilePending && Signals.caught != 0 { return EINTR }
+        while done < bytes.count {
+            if !whilePending && Signals.caught != 0 { return (EINTR, done) }
             var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
             // Only the stop signals have handlers the waits admit, so only
             // they interrupt; a write that cannot wait admits none.
             let ready = waiting ? csys_ppoll_mask(&p, 1, nil, Signals.waitMask) : csys_ppoll_mask(&p, 1, &now, nil)
-            if ready < 0 { return errno }
-            if ready == 0 { return EAGAIN }
-            let n = Glibc.write(fd, next, min(left, chunk))
+            if ready < 0 { return (errno, done) }
+            if ready == 0 { return (EAGAIN, done) }
+            let n = Glibc.write(fd, start + done, min(bytes.count - done, chunk))
             if n < 0 {
                 let e = errno
                 if e == EINTR || (e == EAGAIN && waiting) { continue }
-                return e
+                return (e, done)
             }
-            if n == 0 { return EIO }
-            next += n
-            left -= n
+            if n == 0 { return (EIO, done) }
+            done += n
         }
-        return 0
+        return (0, done)
     }
 
     /// One line on stdout (e.g. "Providing disk: ...").

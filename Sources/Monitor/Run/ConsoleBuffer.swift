@@ -22,6 +22,9 @@ final class ConsoleBuffer {
     /// The text after the header.
     private let text: UnsafeRawPointer
     private let capacity: UInt32
+    /// How much of the text a drain cut short by a stop signal wrote: the
+    /// final drain (`drainAtStop`) writes only the rest.
+    private var sent: UInt32 = 0
     /// When the alarm was last set (CLOCK_MONOTONIC, ns); 0: never.
     private var armedAt: UInt64 = 0
 
@@ -79,7 +82,8 @@ final class ConsoleBuffer {
     }
 
     /// Writes what the guest appended since the last exit and empties the
-    /// buffer. A stop signal pending leaves the text for `drainAtStop`.
+    /// buffer. A stop signal pending leaves what is not yet written for
+    /// `drainAtStop`.
     /// Returns how the run ends, if this ends it: a length beyond the
     /// buffer (a guest fault) or a console that cannot be written.
     @inline(__always)
@@ -89,9 +93,14 @@ final class ConsoleBuffer {
         guard len <= capacity else {
             return .guestFault("console buffer: length \(len) is beyond its \(capacity) bytes")
         }
-        let e = Console.writeAll(1, UnsafeRawBufferPointer(start: text, count: Int(len)))
-        if e == EINTR { return nil }
+        let from = min(sent, len)
+        let (e, n) = Console.writeCounting(1, UnsafeRawBufferPointer(start: text + Int(from), count: Int(len - from)))
+        if e == EINTR {
+            sent = from + UInt32(n)
+            return nil
+        }
         length.pointee = 0
+        sent = 0
         return e == 0 ? nil : .hostError("console: write: \(errnoText(e))")
     }
 
@@ -100,8 +109,10 @@ final class ConsoleBuffer {
     /// that a stuck console cannot hold the monitor after a stop signal.
     func drainAtStop() {
         let len = length.pointee
-        guard len > 0, len <= capacity else { return }
-        Console.writeAll(1, UnsafeRawBufferPointer(start: text, count: Int(len)), whilePending: true, waiting: false)
+        guard len > sent, len <= capacity else { return }
+        Console.writeAll(1, UnsafeRawBufferPointer(start: text + Int(sent), count: Int(len - sent)),
+                         whilePending: true, waiting: false)
         length.pointee = 0
+        sent = 0
     }
 }

@@ -126,14 +126,6 @@
  */
 #define UKVM_NOTE_CONSOLE        0x534e4f43 /* "CONS" */
 
-/*
- * Entropy (UKVM_HOST_FEATURE_ENTROPY): the boot info's `entropy` holds 8
- * bytes from the host's random generator (getrandom), fresh for each boot.
- * A kernel seeds its stack canary from them instead of asking CPUID whether
- * the CPU has RDRAND: under PVM that CPUID is an emulated exit, with two
- * more page walks of the code around it, and the host's generator is the
- * better source anyway.
- */
 #define UKVM_CONSOLE_VERSION     1
 #define UKVM_CONSOLE_HEADER      8          /* len and the reserved word */
 #define UKVM_CONSOLE_SIZE_MIN    64
@@ -145,6 +137,15 @@
     .long UKVM_CONSOLE_VERSION, size;                                    \
     .quad buf;                                                           \
     ELF_NOTE_END
+
+/*
+ * Entropy (UKVM_HOST_FEATURE_ENTROPY): the boot info's `entropy` holds 8
+ * bytes from the host's random generator (getrandom), fresh for each boot.
+ * A kernel seeds its stack canary from them instead of asking CPUID whether
+ * the CPU has RDRAND: under PVM that CPUID is an emulated exit, with two
+ * more page walks of the code around it, and the host's generator is the
+ * better source anyway.
+ */
 
 /*
  * NETIO: batched network I/O (hypercall UKVM_HYPERCALL_NETIO, port 0x510).

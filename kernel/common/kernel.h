@@ -161,10 +161,9 @@ void cpu_save_state(struct ukvm_fault_cookie *c)
 #undef SAVE_OFF
 
 /* ---- ssp.c: stack protector ---- */
-/* Sets the canary from the TSC (and RDRAND when present). Call before any
- * function built with the stack protector returns. */
 /* Seeds the canary from `entropy` (random bytes from the monitor) when
- * have_entropy, else from RDRAND (if CPUID lists it) and the TSC. */
+ * have_entropy, else from RDRAND (if CPUID lists it), mixed with the TSC.
+ * Call before any function built with the stack protector returns. */
 void ssp_init(bool have_entropy, uint64_t entropy);
 
 static inline void cpu_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t r[4])

@@ -136,38 +136,29 @@ import Testing
     }
 
     @Test func cpl3NoteBadAlignment() {
-        var i = TestImage()
-        i.notes.append(TestImage.cpl3Note(idt: 0x102008, stack: 0x103000))
-        #expect(reason(i).contains("IDT"))
-        i.notes[2] = TestImage.cpl3Note(idt: 0x102000, stack: 0x103008)
-        #expect(reason(i).contains("exception stack"))
+        #expect(reason(adding: TestImage.cpl3Note(idt: 0x102008, stack: 0x103000)).contains("IDT"))
+        #expect(reason(adding: TestImage.cpl3Note(idt: 0x102000, stack: 0x103008)).contains("exception stack"))
     }
 
     @Test func cpl3NoteOutsideMemory() {
-        var i = TestImage()
-        i.notes.append(TestImage.cpl3Note(idt: 0x1000, stack: 0x103000))
-        #expect(reason(i).contains("IDT"))
-        i.notes[2] = TestImage.cpl3Note(idt: (8 << 20) - 0x800, stack: 0x103000)
-        #expect(reason(i, memory: 8 << 20).contains("IDT"))
-        i.notes[2] = TestImage.cpl3Note(idt: UInt64.max - 15, stack: 0x103000)
-        #expect(reason(i).contains("IDT"))
-        i.notes[2] = TestImage.cpl3Note(idt: 0x102000, stack: (8 << 20) + 16)
-        #expect(reason(i, memory: 8 << 20).contains("exception stack"))
-        i.notes[2] = TestImage.cpl3Note(idt: 0x102000, stack: 0x100000)
-        #expect(reason(i).contains("exception stack"))
+        #expect(reason(adding: TestImage.cpl3Note(idt: 0x1000, stack: 0x103000)).contains("IDT"))
+        #expect(reason(adding: TestImage.cpl3Note(idt: (8 << 20) - 0x800, stack: 0x103000), memory: 8 << 20)
+            .contains("IDT"))
+        #expect(reason(adding: TestImage.cpl3Note(idt: UInt64.max - 15, stack: 0x103000)).contains("IDT"))
+        #expect(reason(adding: TestImage.cpl3Note(idt: 0x102000, stack: (8 << 20) + 16), memory: 8 << 20)
+            .contains("exception stack"))
+        #expect(reason(adding: TestImage.cpl3Note(idt: 0x102000, stack: 0x100000)).contains("exception stack"))
     }
 
     @Test func cpl3NoteVersionFlagsSize() {
-        var i = TestImage()
-        i.notes.append(TestImage.cpl3Note(version: 2, idt: 0x102000, stack: 0x103000))
-        #expect(reason(i).contains("version 2"))
-        i.notes[2] = TestImage.cpl3Note(flags: 2, idt: 0x102000, stack: 0x103000)
-        #expect(reason(i).contains("unknown flags 0x2"))
-        i.notes[2] = TestImage.cpl3Note(flags: 3, idt: 0x102000, stack: 0x103000)
-        #expect(reason(i).contains("unknown flags 0x2"))
-        i.notes[2] = TestImage.cpl3Note(idt: 0x102000, stack: 0x103000)
-        i.notes[2].desc += [0, 0, 0, 0]
-        #expect(reason(i).contains("descriptor is 28 bytes"))
+        #expect(reason(adding: TestImage.cpl3Note(version: 2, idt: 0x102000, stack: 0x103000)).contains("version 2"))
+        #expect(reason(adding: TestImage.cpl3Note(flags: 2, idt: 0x102000, stack: 0x103000))
+            .contains("unknown flags 0x2"))
+        #expect(reason(adding: TestImage.cpl3Note(flags: 3, idt: 0x102000, stack: 0x103000))
+            .contains("unknown flags 0x2"))
+        var long = TestImage.cpl3Note(idt: 0x102000, stack: 0x103000)
+        long.desc += [0, 0, 0, 0]
+        #expect(reason(adding: long).contains("descriptor is 28 bytes"))
     }
 
     /// The default image's data segment is 0x101000 - 0x103000.
@@ -183,46 +174,25 @@ import Testing
     /// The monitor writes the buffer's header: never in code, read-only
     /// data or past the segment, never misaligned or outside memory.
     @Test func consoleNoteWhere() {
-        var i = TestImage()
-        i.notes.append(TestImage.consoleNote(buffer: 0x100000))
-        #expect(reason(i).contains("not inside a writable data segment"), "\(reason(i))")
-        i.notes[2] = TestImage.consoleNote(buffer: 0x102800)
-        #expect(reason(i).contains("not inside a writable data segment"))
-        i.notes[2] = TestImage.consoleNote(buffer: 0x101004)
-        #expect(reason(i).contains("8-byte aligned"))
-        i.notes[2] = TestImage.consoleNote(buffer: 0x1000)
-        #expect(reason(i).contains("above 0x100000"))
-        i.notes[2] = TestImage.consoleNote(buffer: UInt64.max - 7)
-        #expect(reason(i).contains("inside guest memory"))
+        let code = reason(adding: TestImage.consoleNote(buffer: 0x100000))
+        #expect(code.contains("not inside a writable data segment"), "\(code)")
+        #expect(reason(adding: TestImage.consoleNote(buffer: 0x102800)).contains("not inside a writable data segment"))
+        #expect(reason(adding: TestImage.consoleNote(buffer: 0x101004)).contains("8-byte aligned"))
+        #expect(reason(adding: TestImage.consoleNote(buffer: 0x1000)).contains("above 0x100000"))
+        #expect(reason(adding: TestImage.consoleNote(buffer: UInt64.max - 7)).contains("inside guest memory"))
     }
 
     @Test func consoleNoteVersionSizeTwice() {
+        #expect(reason(adding: TestImage.consoleNote(version: 2, buffer: 0x101000)).contains("version 2"))
+        #expect(reason(adding: TestImage.consoleNote(size: 32, buffer: 0x101000))
+            .contains("buffer of 32 bytes, expected 64 to 65536"))
+        #expect(reason(adding: TestImage.consoleNote(size: 0x20000, buffer: 0x101000))
+            .contains("buffer of 131072 bytes"))
+        var long = TestImage.consoleNote(buffer: 0x101000)
+        long.desc += [0, 0, 0, 0]
+        #expect(reason(adding: long).contains("descriptor is 20 bytes"))
         var i = TestImage()
-        i.notes.append(TestImage.consoleNote(version: 2, buffer: 0x101000))
-        #expect(reason(i).contains("version 2"))
-        i.notes[2] = TestImage.consoleNote(size: 32, buffer: 0x101000)
-        #expect(reason(i).contains("buffer of 32 bytes, expected 64 to 65536"))
-        i.notes[2] = TestImage.consoleNote(size: 0x20000, buffer: 0x101000)
-        #expect(reason(i).contains("buffer of 131072 bytes"))
-        i.notes[2] = TestImage.consoleNote(buffer: 0x101000)
-        i.notes[2].desc += [0, 0, 0, 0]
-        #expect(reason(i).contains("descriptor is 20 bytes"))
-        i.notes[2] = TestImage.consoleNote(buffer: 0x101000)
-        i.notes.append(TestImage.consoleNote(buffer: 0x102000))
+        i.notes += [TestImage.consoleNote(buffer: 0x101000), TestImage.consoleNote(buffer: 0x102000)]
         #expect(reason(i) == "two console notes")
-    }
-}
-
-@Suite struct ManifestNameTests {
-    /// A device name must be UTF-8: the command line names devices as text,
-    /// and the guest must get back the name's very bytes in its copy.
-    @Test func namesAreUTF8() {
-        var image = TestImage()
-        image.notes[1] = TestImage.manifestNote([TestImage.entry(name: [], type: 1 << 30),
-                                                 TestImage.entry(name: [0x64, 0xff], type: 1)])
-        #expect(reason(image) == "manifest: entry 1: name is not UTF-8")
-        image.notes[1] = TestImage.manifestNote([TestImage.entry(name: [], type: 1 << 30),
-                                                 TestImage.entry(name: Array("d\u{e9}".utf8), type: 1)])
-        #expect(problem(image) == nil)
     }
 }

@@ -137,6 +137,13 @@ func reason(_ image: TestImage, memory: UInt64 = 512 << 20) -> String {
     return ""
 }
 
+/// The reason text for the default image with `note` added.
+func reason(adding note: TestImage.Note, memory: UInt64 = 512 << 20) -> String {
+    var i = TestImage()
+    i.notes.append(note)
+    return reason(i, memory: memory)
+}
+
 /// Guest memory for tests: an mmap'd region that lives as long as the object.
 func testMemory(_ mib: UInt64 = 8) throws -> GuestMemory {
     try GuestMemory(size: mib << 20)
